@@ -1,0 +1,111 @@
+import { binding } from './binding.js';
+import type { CrossEntropyOptions, FloatArray, IndexArray, Reduction } from './types.js';
+import {
+  allocLike,
+  checkNotDetached,
+  describe,
+  dims,
+  dtypeName,
+  floatArray,
+  formatShape,
+  isFloatArray,
+  rangeError,
+  readOptions,
+  sameTypeArray,
+  typeError,
+} from './validate.js';
+
+const CROSS_ENTROPY_OPTIONS = ['shape', 'axis', 'reduction', 'ignoreIndex', 'labelSmoothing', 'weight', 'grad', 'out'] as const;
+const REDUCTIONS: Record<Reduction, number> = { none: 0, sum: 1, mean: 2 };
+const INDEX_TYPES = ['Int32Array', 'Uint32Array', 'Int16Array', 'Uint16Array', 'Int8Array', 'Uint8Array', 'BigInt64Array'];
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function isIndexArray(v: unknown): v is IndexArray {
+  if (!ArrayBuffer.isView(v)) return false;
+  return INDEX_TYPES.includes((v as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? '');
+}
+
+/**
+ * Cross-entropy between `logits` and `target`, as torch.nn.functional.cross_entropy: class-index
+ * targets (one per row: the logits' shape without the class axis) or class probabilities (same
+ * type and shape as the logits), optional per-class weights, ignored index, label smoothing and
+ * the fused gradient. Returns a number for 'mean' and 'sum', and the per-row losses for 'none'.
+ */
+export function crossEntropy<T extends FloatArray>(
+  logits: T,
+  target: IndexArray | T,
+  opts: CrossEntropyOptions<T> & { reduction: 'none' },
+): T;
+export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): number;
+export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): number | T {
+  floatArray('logits', logits);
+  const o = readOptions(opts, CROSS_ENTROPY_OPTIONS);
+  const d = dims('logits', logits.length, o.shape, o.axis);
+  const rows = d.outer * d.inner;
+  const dtype = dtypeName(logits);
+
+  const isProb = isFloatArray(target);
+  if (isProb) {
+    if (dtypeName(target) !== dtype) {
+      throw typeError('target', `class indices (${INDEX_TYPES.join(', ')}) or ${dtype} probabilities`, target);
+    }
+    checkNotDetached('target', target);
+    if (target.length !== logits.length) {
+      throw rangeError('target', `length ${logits.length} (probabilities: the logits' shape ${formatShape(d.shape)})`, `length ${target.length}`);
+    }
+  } else {
+    if (!isIndexArray(target)) {
+      throw typeError('target', `class indices (${INDEX_TYPES.join(', ')}) or ${dtype} probabilities`, target);
+    }
+    checkNotDetached('target', target);
+    if (target.length !== rows) {
+      const without = d.shape.filter((_, i) => i !== d.axis);
+      throw rangeError('target', `length ${rows} (class indices: the logits' shape ${formatShape(d.shape)} without axis ${d.axis}, ${formatShape(without)})`, `length ${target.length}`);
+    }
+  }
+
+  let reduction: Reduction = 'mean';
+  if (o.reduction !== undefined) {
+    if (typeof o.reduction !== 'string') throw typeError('reduction', "'mean', 'sum' or 'none'", o.reduction);
+    if (!(o.reduction in REDUCTIONS) || !Object.prototype.hasOwnProperty.call(REDUCTIONS, o.reduction)) {
+      throw rangeError('reduction', "'mean', 'sum' or 'none'", describe(o.reduction));
+    }
+    reduction = o.reduction as Reduction;
+  }
+
+  let ignoreIndex: number | bigint = -100;
+  if (o.ignoreIndex !== undefined) {
+    if (isProb) throw typeError('ignoreIndex', 'undefined with probability targets (they ignore nothing)', o.ignoreIndex);
+    const v = o.ignoreIndex;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw rangeError('ignoreIndex', 'an integer', describe(v));
+    } else if (typeof v === 'bigint') {
+      if (v < INT64_MIN || v > INT64_MAX) throw rangeError('ignoreIndex', 'a 64-bit integer', describe(v));
+    } else {
+      throw typeError('ignoreIndex', 'an integer (number or bigint)', v);
+    }
+    ignoreIndex = v;
+  }
+
+  let smoothing = 0;
+  if (o.labelSmoothing !== undefined) {
+    if (typeof o.labelSmoothing !== 'number') throw typeError('labelSmoothing', 'a number in [0, 1]', o.labelSmoothing);
+    if (!(o.labelSmoothing >= 0 && o.labelSmoothing <= 1)) {
+      throw rangeError('labelSmoothing', 'a number in [0, 1]', describe(o.labelSmoothing));
+    }
+    smoothing = o.labelSmoothing;
+  }
+
+  const weight = o.weight === undefined ? null : sameTypeArray('weight', o.weight, logits, 'logits', d.classes, 'one per class');
+  const grad = o.grad === undefined ? null : sameTypeArray('grad', o.grad, logits, 'logits', logits.length, 'that of logits');
+  let out: T | null = null;
+  if (reduction === 'none') {
+    out = o.out === undefined ? (allocLike(logits, rows) as T) : sameTypeArray('out', o.out, logits, 'logits', rows, 'one loss per row');
+  } else if (o.out !== undefined) {
+    throw typeError('out', "undefined unless reduction is 'none'", o.out);
+  }
+
+  const result = binding.crossEntropy(logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTIONS[reduction], out, grad);
+  return out ?? (result as number);
+}

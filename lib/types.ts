@@ -1,0 +1,62 @@
+/** The element types logitkit computes in. Results have the type of the input. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** Class-index targets: one class per row (BigInt64Array is what onnxruntime-node returns for int64). */
+export type IndexArray =
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | BigInt64Array;
+
+/** Options of {@link softmax} and {@link logSoftmax}. */
+export interface SoftmaxOptions<T extends FloatArray = FloatArray> {
+  /** Dimensions of `x`, row-major. Default `[x.length]`. Their product must be `x.length`. */
+  shape?: readonly number[];
+  /** The axis to normalise over. Default -1 (the last); negative values count from the end. */
+  axis?: number;
+  /** Where to write the result: same type and length as `x`, or `x` itself (in place). Must not partly overlap `x`. */
+  out?: T;
+  /** Computes softmax(x / temperature). A finite number > 0; default 1. */
+  temperature?: number;
+}
+
+/** How {@link crossEntropy} reduces the per-row losses. */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Options of {@link crossEntropy}. */
+export interface CrossEntropyOptions<T extends FloatArray = FloatArray> {
+  /** Dimensions of `logits`, row-major. Default `[logits.length]` (one row). */
+  shape?: readonly number[];
+  /** The class axis. Default -1. */
+  axis?: number;
+  /** Default 'mean': the sum of the losses divided by the summed weight of the non-ignored targets (index targets) or by the number of rows (probability targets). */
+  reduction?: Reduction;
+  /** Rows whose target is this class index contribute nothing. Default -100. Not allowed with probability targets. */
+  ignoreIndex?: number | bigint;
+  /** Label smoothing epsilon in [0, 1]: the target becomes (1 - eps) * target + eps / C. Default 0. */
+  labelSmoothing?: number;
+  /** Per-class weights: same type as `logits`, one per class. */
+  weight?: T;
+  /** Receives d loss / d logits for the chosen reduction ('none': of the sum of the losses). Same type and length as `logits`; may be `logits` itself. */
+  grad?: T;
+  /** With reduction 'none': where to write the per-row losses (same type as `logits`, one per row). */
+  out?: T;
+}
+
+/** What {@link info} reports about the loaded native code. */
+export interface Info {
+  /** Package version. */
+  version: string;
+  /** The SIMD path in use. */
+  isa: 'avx512' | 'avx2' | 'neon' | 'scalar';
+  /** Every SIMD path this CPU supports, best first. */
+  isas: string[];
+  /** Worker threads the kernels may use. */
+  threads: number;
+  /** Elements per vector register for float32 and float64 on the active path. */
+  lanesF32: number;
+  lanesF64: number;
+}

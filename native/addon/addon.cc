@@ -1,0 +1,272 @@
+// The N-API entry points. Each one unpacks and re-checks its arguments (args.h), then hands raw
+// pointers to the ops layer, which writes into the caller's buffers. Every check happens before the
+// first byte of output is written.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../dispatch.h"
+#include "../ops/ops.h"
+#include "../threadpool.h"
+#include "args.h"
+
+#ifndef LOGITKIT_VERSION
+#define LOGITKIT_VERSION "0.0.0"
+#endif
+
+namespace logitkit {
+namespace {
+
+const KernelTable& active(const Napi::Env& env) {
+  const Dispatch& d = dispatch();
+  if (!d.active) throw Napi::Error::New(env, d.error);
+  return *d.active;
+}
+
+void check_length(const Napi::Env& env, const View& v, size_t expected, const char* name) {
+  if (v.length != expected)
+    throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(expected) +
+                                         " elements, got " + std::to_string(v.length));
+}
+
+void check_no_overlap(const Napi::Env& env, const View& out, const View& in, const char* out_name,
+                      const char* in_name, bool allow_same) {
+  if (!overlap(out, in)) return;
+  if (allow_same && same_range(out, in) && out.type == in.type) return;
+  throw Napi::RangeError::New(env, std::string(out_name) + ": expected " +
+                                       (allow_same ? std::string(in_name) + " itself or memory that does not overlap it"
+                                                   : std::string("memory that does not overlap ") + in_name) +
+                                       ", got a view that overlaps " + in_name);
+}
+
+Dims dims(const Napi::CallbackInfo& info, size_t first) {
+  return Dims{dimension(info[first], "outer"), dimension(info[first + 1], "classes"),
+              dimension(info[first + 2], "inner")};
+}
+
+// softmax(x, y, outer, C, inner, temperature, log)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& table = active(env);
+  const View x = float_array(info[0], "x");
+  const View y = float_array(info[1], "out");
+  const Dims d = dims(info, 2);
+  const double temperature = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : NAN;
+  const bool log = info[6].ToBoolean();
+  if (y.type != x.type)
+    throw Napi::TypeError::New(env, std::string("out: expected ") + type_name(x.type) + ", got " + type_name(y.type));
+  check_length(env, x, checked_product(d.outer, d.C, d.inner), "x");
+  check_length(env, y, x.length, "out");
+  if (!(temperature > 0 && std::isfinite(temperature)))
+    throw Napi::RangeError::New(env, "temperature: expected a finite number > 0, got " + std::to_string(temperature));
+  check_no_overlap(env, y, x, "out", "x", true);
+  if (x.type == napi_float32_array)
+    softmax(table, static_cast<const float*>(x.data), static_cast<float*>(y.data), d, temperature, log);
+  else
+    softmax(table, static_cast<const double*>(x.data), static_cast<double*>(y.data), d, temperature, log);
+  return env.Undefined();
+}
+
+int64_t ignore_index(const Napi::Value& v) {
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    int64_t i = v.As<Napi::BigInt>().Int64Value(&lossless);
+    if (lossless) return i;
+  } else if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::floor(d) == d && std::fabs(d) <= 9007199254740991.0) return static_cast<int64_t>(d);
+  }
+  throw Napi::RangeError::New(v.Env(), "ignoreIndex: expected an integer, got " + describe(v));
+}
+
+template <class I>
+void convert(const Napi::Env& env, const View& t, int64_t C, int64_t ignore, std::vector<int64_t>& out) {
+  const I* p = static_cast<const I*>(t.data);
+  const size_t bad = convert_targets(p, t.length, C, ignore, out.data());
+  if (bad < t.length)
+    throw Napi::RangeError::New(env, "target[" + std::to_string(bad) + "] = " +
+                                         std::to_string(static_cast<int64_t>(p[bad])) +
+                                         " is out of range [0, " + std::to_string(C) + ")");
+}
+
+template <class T>
+double run_cross_entropy(const KernelTable& table, const View& x, const View* target, const View* prob,
+                         const View* weight, const std::vector<int64_t>& targets, Dims d, double eps,
+                         Reduction red, const View* out, const View* grad) {
+  CrossEntropyInput<T> in{};
+  in.x = static_cast<const T*>(x.data);
+  in.d = d;
+  in.target = target ? targets.data() : nullptr;
+  in.prob = prob ? static_cast<const T*>(prob->data) : nullptr;
+  in.weight = weight ? static_cast<const T*>(weight->data) : nullptr;
+  in.smoothing = eps;
+  in.reduction = red;
+  in.out = out ? static_cast<T*>(out->data) : nullptr;
+  in.grad = grad ? static_cast<T*>(grad->data) : nullptr;
+  return cross_entropy(table, in);
+}
+
+// crossEntropy(x, target, outer, C, inner, ignoreIndex, smoothing, weight, reduction, out, grad)
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& table = active(env);
+  const View x = float_array(info[0], "logits");
+  const View t = typed_array(info[1], "target");
+  const Dims d = dims(info, 2);
+  const int64_t ignore = ignore_index(info[5]);
+  const double eps = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : NAN;
+  const double red_code = info[8].IsNumber() ? info[8].As<Napi::Number>().DoubleValue() : -1;
+  check_length(env, x, checked_product(d.outer, d.C, d.inner), "logits");
+  if (!(eps >= 0 && eps <= 1))
+    throw Napi::RangeError::New(env, "labelSmoothing: expected a number in [0, 1], got " + describe(info[6]));
+  if (!(red_code == 0 || red_code == 1 || red_code == 2))
+    throw Napi::RangeError::New(env, "reduction: expected 'mean', 'sum' or 'none'");
+  const Reduction red = static_cast<Reduction>(static_cast<int>(red_code));
+  const size_t rows = d.outer * d.inner;
+
+  const bool is_prob = t.type == napi_float32_array || t.type == napi_float64_array;
+  if (is_prob) {
+    if (t.type != x.type)
+      throw Napi::TypeError::New(env, std::string("target: expected class indices or ") + type_name(x.type) +
+                                          " probabilities, got " + type_name(t.type));
+    check_length(env, t, x.length, "target");
+  } else {
+    if (t.type == napi_uint8_clamped_array || t.type == napi_biguint64_array)
+      throw Napi::TypeError::New(env, std::string("target: expected Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array or BigInt64Array, got ") + type_name(t.type));
+    check_length(env, t, rows, "target");
+  }
+  View weight{}, out{}, grad{};
+  const bool has_weight = !info[7].IsNull() && !info[7].IsUndefined();
+  const bool has_out = !info[9].IsNull() && !info[9].IsUndefined();
+  const bool has_grad = !info[10].IsNull() && !info[10].IsUndefined();
+  auto same_type = [&](const View& v, const char* name) {
+    if (v.type != x.type)
+      throw Napi::TypeError::New(env, std::string(name) + ": expected " + type_name(x.type) + ", got " + type_name(v.type));
+  };
+  if (has_weight) {
+    weight = float_array(info[7], "weight");
+    same_type(weight, "weight");
+    check_length(env, weight, d.C, "weight");
+  }
+  if (red == Reduction::None) {
+    if (!has_out) throw Napi::TypeError::New(env, "out: expected a Float32Array or Float64Array for reduction 'none', got undefined");
+    out = float_array(info[9], "out");
+    same_type(out, "out");
+    check_length(env, out, rows, "out");
+  } else if (has_out) {
+    throw Napi::TypeError::New(env, "out: only used with reduction 'none'");
+  }
+  if (has_grad) {
+    grad = float_array(info[10], "grad");
+    same_type(grad, "grad");
+    check_length(env, grad, x.length, "grad");
+  }
+  // Outputs must not overlap any input or each other; grad may be the logits themselves (in place).
+  if (has_out) {
+    check_no_overlap(env, out, x, "out", "logits", false);
+    check_no_overlap(env, out, t, "out", "target", false);
+    if (has_weight) check_no_overlap(env, out, weight, "out", "weight", false);
+  }
+  if (has_grad) {
+    check_no_overlap(env, grad, x, "grad", "logits", true);
+    check_no_overlap(env, grad, t, "grad", "target", false);
+    if (has_weight) check_no_overlap(env, grad, weight, "grad", "weight", false);
+    if (has_out) check_no_overlap(env, grad, out, "grad", "out", false);
+  }
+
+  std::vector<int64_t> targets;
+  if (!is_prob) {
+    targets.resize(rows);
+    const int64_t C = static_cast<int64_t>(d.C);
+    switch (t.type) {
+      case napi_int8_array: convert<int8_t>(env, t, C, ignore, targets); break;
+      case napi_uint8_array: convert<uint8_t>(env, t, C, ignore, targets); break;
+      case napi_int16_array: convert<int16_t>(env, t, C, ignore, targets); break;
+      case napi_uint16_array: convert<uint16_t>(env, t, C, ignore, targets); break;
+      case napi_int32_array: convert<int32_t>(env, t, C, ignore, targets); break;
+      case napi_uint32_array: convert<uint32_t>(env, t, C, ignore, targets); break;
+      default: convert<int64_t>(env, t, C, ignore, targets); break;
+    }
+  }
+  const View* pt = is_prob ? nullptr : &t;
+  const View* pp = is_prob ? &t : nullptr;
+  const View* pw = has_weight ? &weight : nullptr;
+  const View* po = has_out ? &out : nullptr;
+  const View* pg = has_grad ? &grad : nullptr;
+  const double r = x.type == napi_float32_array
+                       ? run_cross_entropy<float>(table, x, pt, pp, pw, targets, d, eps, red, po, pg)
+                       : run_cross_entropy<double>(table, x, pt, pp, pw, targets, d, eps, red, po, pg);
+  if (red == Reduction::None) return env.Undefined();
+  return Napi::Number::New(env, r);
+}
+
+// exp(x, y): the kernels' exponential for x <= 0 (ULP tests and the benchmark's compute ceiling).
+Napi::Value Exp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& table = active(env);
+  const View x = float_array(info[0], "x");
+  const View y = float_array(info[1], "out");
+  if (y.type != x.type)
+    throw Napi::TypeError::New(env, std::string("out: expected ") + type_name(x.type) + ", got " + type_name(y.type));
+  check_length(env, y, x.length, "out");
+  check_no_overlap(env, y, x, "out", "x", true);
+  if (x.type == napi_float32_array)
+    table.f32.exp(static_cast<const float*>(x.data), static_cast<float*>(y.data), x.length);
+  else
+    table.f64.exp(static_cast<const double*>(x.data), static_cast<double*>(y.data), x.length);
+  return env.Undefined();
+}
+
+Napi::Value IsDetached(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool detached = false;
+  if (info[0].IsArrayBuffer()) napi_is_detached_arraybuffer(env, info[0], &detached);
+  return Napi::Boolean::New(env, detached);
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Dispatch& d = dispatch();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("version", LOGITKIT_VERSION);
+  o.Set("isa", d.active ? d.active->name : "none");
+  Napi::Array isas = Napi::Array::New(env, d.supported.size());
+  for (size_t i = 0; i < d.supported.size(); ++i) isas.Set(static_cast<uint32_t>(i), d.supported[i]);
+  o.Set("isas", isas);
+  o.Set("threads", num_threads());
+  if (d.active) {
+    o.Set("lanesF32", static_cast<double>(d.active->f32.lanes));
+    o.Set("lanesF64", static_cast<double>(d.active->f64.lanes));
+  }
+  return o;
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  set_num_threads(static_cast<int>(dimension(info[0], "n")));
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const Dispatch& d = dispatch();
+  if (!d.active) throw Napi::Error::New(env, "logitkit: " + d.error);
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
+  exports.Set("exp", Napi::Function::New(env, Exp, "exp"));
+  exports.Set("isDetached", Napi::Function::New(env, IsDetached, "isDetached"));
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace logitkit
+
+static Napi::Object InitLogitkit(Napi::Env env, Napi::Object exports) { return logitkit::Init(env, exports); }
+
+NODE_API_MODULE(logitkit, InitLogitkit)

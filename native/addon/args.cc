@@ -1,0 +1,91 @@
+#include "args.h"
+
+#include <cmath>
+#include <cstdint>
+
+namespace logitkit {
+
+const char* type_name(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array: return "Int8Array";
+    case napi_uint8_array: return "Uint8Array";
+    case napi_uint8_clamped_array: return "Uint8ClampedArray";
+    case napi_int16_array: return "Int16Array";
+    case napi_uint16_array: return "Uint16Array";
+    case napi_int32_array: return "Int32Array";
+    case napi_uint32_array: return "Uint32Array";
+    case napi_float32_array: return "Float32Array";
+    case napi_float64_array: return "Float64Array";
+    case napi_bigint64_array: return "BigInt64Array";
+    case napi_biguint64_array: return "BigUint64Array";
+    default: return "TypedArray";
+  }
+}
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsTypedArray()) return type_name(v.As<Napi::TypedArray>().TypedArrayType());
+  if (v.IsNull()) return "null";
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsArray()) return "Array";
+  if (v.IsNumber()) return "number";
+  if (v.IsBigInt()) return "bigint";
+  if (v.IsString()) return "string";
+  if (v.IsBoolean()) return "boolean";
+  if (v.IsFunction()) return "function";
+  return "object";
+}
+
+View typed_array(const Napi::Value& v, const char* name) {
+  Napi::Env env = v.Env();
+  if (!v.IsTypedArray())
+    throw Napi::TypeError::New(env, std::string(name) + ": expected a TypedArray, got " + describe(v));
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset),
+                       View{});
+  bool detached = false;
+  NAPI_THROW_IF_FAILED(env, napi_is_detached_arraybuffer(env, buffer, &detached), View{});
+  if (detached)
+    throw Napi::TypeError::New(env, std::string(name) + ": expected a TypedArray whose buffer is not detached, got a detached " + type_name(type));
+  size_t elem = 1;
+  switch (type) {
+    case napi_int16_array: case napi_uint16_array: elem = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
+    default: break;
+  }
+  return View{type, data, length, length * elem};
+}
+
+View float_array(const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || (v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array &&
+                            v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array))
+    throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected Float32Array or Float64Array, got " + describe(v));
+  return typed_array(v, name);
+}
+
+size_t dimension(const Napi::Value& v, const char* name) {
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1.0;
+  if (!(d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d))
+    throw Napi::RangeError::New(v.Env(), std::string(name) + ": expected a non-negative safe integer, got " + describe(v));
+  return static_cast<size_t>(d);
+}
+
+size_t checked_product(size_t a, size_t b, size_t c) {
+  size_t ab, abc;
+  if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc)) return SIZE_MAX;
+  return abc;
+}
+
+bool overlap(const View& a, const View& b) {
+  if (a.bytes == 0 || b.bytes == 0) return false;
+  const auto a0 = reinterpret_cast<uintptr_t>(a.data), b0 = reinterpret_cast<uintptr_t>(b.data);
+  return a0 < b0 + b.bytes && b0 < a0 + a.bytes;
+}
+
+bool same_range(const View& a, const View& b) { return a.data == b.data && a.bytes == b.bytes; }
+
+}  // namespace logitkit

@@ -1,0 +1,152 @@
+// AVX2 + FMA kernels (8 floats / 4 doubles per register). Built with -mavx2 -mfma; only called after
+// dispatch.cc has seen AVX2 and FMA in CPUID and the YMM state enabled in XCR0.
+#include <immintrin.h>
+
+#include "../kernels/instantiate.h"
+
+namespace logitkit {
+namespace isa_avx2 {
+
+struct F32 {
+  using T = float;
+  using R = __m256;
+  static constexpr size_t N = 8;
+
+  static __m256i tail_mask(size_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static R set1(T v) { return _mm256_set1_ps(v); }
+  static R load(const T* p) { return _mm256_loadu_ps(p); }
+  static void store(T* p, R v) { _mm256_storeu_ps(p, v); }
+  static R load_tail(const T* p, size_t n, T fill) {
+    const __m256i m = tail_mask(n);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+  }
+  static void store_tail(T* p, R v, size_t n) { _mm256_maskstore_ps(p, tail_mask(n), v); }
+  static R add(R a, R b) { return _mm256_add_ps(a, b); }
+  static R sub(R a, R b) { return _mm256_sub_ps(a, b); }
+  static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
+  static R fms(R a, R b, R c) { return _mm256_fmsub_ps(a, b, c); }
+  static R max(R a, R b) { return _mm256_max_ps(a, b); }  // b on unordered lanes
+  static R keep_if_ge(R a, R b, R x) { return _mm256_and_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ), x); }
+  static R round(R r) { return _mm256_round_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // p * 2^(k - k/2) * 2^(k/2): both factors are normal floats for k >= -252.
+  static R ldexp(R p, R k) {
+    const __m256i ki = _mm256_cvtps_epi32(k);
+    const __m256i k1 = _mm256_srai_epi32(ki, 1), k2 = _mm256_sub_epi32(ki, k1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const R f1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    const R f2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, f2), f1);
+  }
+  static T hmax(R v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+  }
+  struct Acc {
+    __m256d lo, hi;  // lanes 0-3 and 4-7 in binary64
+  };
+  static Acc acc_zero() { return Acc{_mm256_setzero_pd(), _mm256_setzero_pd()}; }
+  static void acc_add(Acc& a, R v) {
+    a.lo = _mm256_add_pd(a.lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    a.hi = _mm256_add_pd(a.hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+  }
+  static void acc_add_prod(Acc& a, R x, R y) {
+    a.lo = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x)), _mm256_cvtps_pd(_mm256_castps256_ps128(y)), a.lo);
+    a.hi = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)), a.hi);
+  }
+  static void acc_lanes(const Acc& a, double* hi, double* lo) {
+    _mm256_storeu_pd(hi, a.lo);
+    _mm256_storeu_pd(hi + 4, a.hi);
+    for (size_t j = 0; j < N; ++j) lo[j] = 0.0;
+  }
+  static DD acc_total(const Acc& a) {
+    double h[N], l[N];
+    acc_lanes(a, h, l);
+    return DD{((h[0] + h[4]) + (h[1] + h[5])) + ((h[2] + h[6]) + (h[3] + h[7])), 0.0};
+  }
+};
+
+struct F64 {
+  using T = double;
+  using R = __m256d;
+  static constexpr size_t N = 4;
+
+  static __m256i tail_mask(size_t n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(n)), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static R set1(T v) { return _mm256_set1_pd(v); }
+  static R load(const T* p) { return _mm256_loadu_pd(p); }
+  static void store(T* p, R v) { _mm256_storeu_pd(p, v); }
+  static R load_tail(const T* p, size_t n, T fill) {
+    const __m256i m = tail_mask(n);
+    return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m));
+  }
+  static void store_tail(T* p, R v, size_t n) { _mm256_maskstore_pd(p, tail_mask(n), v); }
+  static R add(R a, R b) { return _mm256_add_pd(a, b); }
+  static R sub(R a, R b) { return _mm256_sub_pd(a, b); }
+  static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
+  static R fms(R a, R b, R c) { return _mm256_fmsub_pd(a, b, c); }
+  static R max(R a, R b) { return _mm256_max_pd(a, b); }
+  static R keep_if_ge(R a, R b, R x) { return _mm256_and_pd(_mm256_cmp_pd(a, b, _CMP_GE_OQ), x); }
+  static R round(R r) { return _mm256_round_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static R ldexp(R p, R k) {
+    const __m128i ki = _mm256_cvtpd_epi32(k);
+    const __m128i k1 = _mm_srai_epi32(ki, 1), k2 = _mm_sub_epi32(ki, k1);
+    const __m256i bias = _mm256_set1_epi64x(1023);
+    const R f1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(k1), bias), 52));
+    const R f2 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(k2), bias), 52));
+    return _mm256_mul_pd(_mm256_mul_pd(p, f2), f1);
+  }
+  static T hmax(R v) {
+    __m128d m = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    m = _mm_max_sd(m, _mm_unpackhi_pd(m, m));
+    return _mm_cvtsd_f64(m);
+  }
+  struct Acc {
+    __m256d s, c;  // per-lane TwoSum: s + c is the lane's sum
+  };
+  static Acc acc_zero() { return Acc{_mm256_setzero_pd(), _mm256_setzero_pd()}; }
+  static void acc_add(Acc& a, R v) {
+    const R s = _mm256_add_pd(a.s, v);
+    const R bb = _mm256_sub_pd(s, a.s);
+    const R err = _mm256_add_pd(_mm256_sub_pd(a.s, _mm256_sub_pd(s, bb)), _mm256_sub_pd(v, bb));
+    a.s = s;
+    a.c = _mm256_add_pd(a.c, err);
+  }
+  static void acc_add_prod(Acc& a, R x, R y) {
+    const R p = _mm256_mul_pd(x, y);
+    acc_add(a, p);
+    a.c = _mm256_add_pd(a.c, _mm256_fmsub_pd(x, y, p));
+  }
+  static void acc_lanes(const Acc& a, double* hi, double* lo) {
+    double s[N], c[N];
+    _mm256_storeu_pd(s, a.s);
+    _mm256_storeu_pd(c, a.c);
+    for (size_t j = 0; j < N; ++j) {
+      DD t = two_sum(s[j], c[j]);
+      hi[j] = t.hi;
+      lo[j] = t.lo;
+    }
+  }
+  static DD acc_total(const Acc& a) {
+    double h[N], l[N];
+    acc_lanes(a, h, l);
+    DD t{0.0, 0.0};
+    for (size_t j = 0; j < N; ++j) t = dd_add(t, DD{h[j], l[j]});
+    return t;
+  }
+};
+
+}  // namespace isa_avx2
+
+const KernelTable* avx2_table() {
+  static const KernelTable table = make_table<isa_avx2::F32, isa_avx2::F64>("avx2");
+  return &table;
+}
+
+}  // namespace logitkit

@@ -1,0 +1,73 @@
+// Plain types and scalar helpers shared by every kernel translation unit.
+//
+// Everything here is either a POD type or `static inline`, so each ISA translation unit (built with
+// its own -m flags) gets its own private copy: no inline function compiled for AVX-512 can be
+// picked by the linker for the scalar path (the usual one-definition-rule trap of per-ISA flags).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace logitkit {
+
+// A double-double number hi + lo with |lo| <= ulp(hi) / 2. Sums of exponentials, reciprocals and
+// logarithms travel between the layers in this form so that f64 rows keep their last bits.
+struct DD {
+  double hi;
+  double lo;
+};
+
+// Error-free transformation: hi + lo == a + b exactly (Knuth's TwoSum, no ordering requirement).
+static inline DD two_sum(double a, double b) {
+  double s = a + b;
+  double bb = s - a;
+  double err = (a - (s - bb)) + (b - bb);
+  return DD{s, err};
+}
+
+static inline DD dd_add(DD a, DD b) {
+  DD s = two_sum(a.hi, b.hi);
+  double lo = s.lo + a.lo + b.lo;
+  double hi = s.hi + lo;
+  return DD{hi, lo - (hi - s.hi)};
+}
+
+// 1 / s for s > 0 as a double-double (one Newton step on the double reciprocal).
+static inline DD dd_recip(DD s) {
+  double q = 1.0 / s.hi;
+  double r = std::fma(-s.hi, q, 1.0) - s.lo * q;  // 1 - s*q, exact first term
+  return DD{q, q * r};
+}
+
+// log(s) for s > 0 as a double-double: log(hi) + lo/hi (|lo/hi| <= 2^-53, so one term suffices).
+static inline DD dd_log(DD s) { return DD{std::log(s.hi), s.lo / s.hi}; }
+
+// x - y for finite x (a double) and a double-double y, rounded to double.
+static inline double dd_sub_to_double(double x, DD y) { return (x - y.hi) - y.lo; }
+
+// Per-type constants of the exponential (see exp.h for where they come from).
+template <class T>
+struct ExpLimits;
+
+template <>
+struct ExpLimits<float> {
+  // exp(x) for x < -104 rounds to +0 in binary32 (e^-104 < 2^-150, half the smallest subnormal),
+  // so arguments below it are clamped to it: keeps the range reduction finite.
+  static constexpr float kLowest = -104.0f;
+};
+
+template <>
+struct ExpLimits<double> {
+  // e^-746 < 2^-1075, half the smallest binary64 subnormal.
+  static constexpr double kLowest = -746.0;
+};
+
+// Rows of up to this many elements are handled in one piece by the row kernels: max, exp-and-sum
+// (storing exp into the output) and scale all run on data that stays in L2. Longer rows are split
+// into chunks of this size whose partial maxima and sums are merged in chunk order (ops layer), so
+// the result depends on the row length only, never on the thread count.
+constexpr size_t kChunk = 16384;
+
+}  // namespace logitkit

@@ -1,0 +1,157 @@
+// Cross-entropy (PyTorch's torch.nn.functional.cross_entropy) on contiguous rows, written once over
+// the vector traits V, on top of the softmax kernels' max / exp-sum passes.
+//
+// Per row, with m = max x, s = sum exp(x - m), L = log s (so log p_c = x_c - m - L):
+//   index target t:  loss = (1-eps) w_t (m - x_t + L) + eps/C (W L + sum_c w_c (m - x_c))
+//   probabilities q: loss = A L + sum_c w_c q'_c (m - x_c), q' = (1-eps) q + eps/C, A = sum w q'
+// (w = 1 and W = C without weights). Every term is a sum of non-negative parts, so nothing cancels.
+// The gradient of g * loss is g (a p_c - w_c (eps/C + (1-eps) q_c)) minus the one-hot part at t,
+// which is computed from (s - e_t) / s so that 1 - p_t keeps its digits when p_t is close to 1.
+#pragma once
+
+#include "softmax.h"
+
+namespace logitkit {
+
+template <class V>
+struct CrossEntropyKernels {
+  using T = typename V::T;
+  using R = typename V::R;
+  using S = SoftmaxKernels<V>;
+  using E = Exp<V>;
+  static constexpr size_t N = V::N;
+
+  template <bool kA, bool kB>
+  static DotSums dot_impl(const T* x, size_t n, T ref, const T* a, const T* b) {
+    typename V::Acc ad = V::acc_zero(), aa = V::acc_zero();
+    const R vref = V::set1(ref), one = V::set1(T(1));
+    auto weight = [&](R va, R vb) { return kA && kB ? V::mul(va, vb) : kA ? va : kB ? vb : one; };
+    size_t i = 0;
+    for (; i + N <= n; i += N) {
+      R w = weight(kA ? V::load(a + i) : one, kB ? V::load(b + i) : one);
+      V::acc_add_prod(ad, w, V::sub(vref, V::load(x + i)));
+      if (kA || kB) V::acc_add(aa, w);
+    }
+    if (i < n) {
+      const size_t k = n - i;
+      R w = weight(kA ? V::load_tail(a + i, k, T(0)) : one, kB ? V::load_tail(b + i, k, T(0)) : one);
+      R d = V::sub(vref, V::load_tail(x + i, k, ref));
+      if (!kA && !kB) {
+        V::acc_add(ad, d);  // lanes past n have d = ref - ref = 0
+      } else {
+        V::acc_add_prod(ad, w, d);
+        V::acc_add(aa, w);
+      }
+    }
+    DD td = V::acc_total(ad);
+    double asum = static_cast<double>(n);
+    if (kA || kB) {
+      DD ta = V::acc_total(aa);
+      asum = ta.hi + ta.lo;
+    }
+    return DotSums{td.hi + td.lo, asum};
+  }
+
+  static DotSums dot(const T* x, size_t n, T ref, const T* a, const T* b) {
+    if (a && b) return dot_impl<true, true>(x, n, ref, a, b);
+    if (a) return dot_impl<true, false>(x, n, ref, a, b);
+    if (b) return dot_impl<false, true>(x, n, ref, b, b);
+    return dot_impl<false, false>(x, n, ref, a, b);
+  }
+
+  template <bool kW, bool kQ>
+  static void grad_impl(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma,
+                        const T* w, const T* q) {
+    T fh, fl;
+    S::split(f, fh, fl);
+    const R vm = V::set1(m), negm = V::sub(V::set1(T(0)), vm);
+    const R vfh = V::set1(fh), vfl = V::set1(fl);
+    const R vb = V::set1(static_cast<T>(beta)), vg = V::set1(static_cast<T>(gamma));
+    auto one = [&](R xv, R wv, R qv) {
+      R e = S::template exp_of<false>(xv, vm, negm, vfh, vfl);
+      R p = V::fma(e, vfh, V::mul(e, vfl));
+      R t = kQ ? V::fma(vg, qv, vb) : vb;
+      if (kW) t = V::mul(t, wv);
+      return V::sub(p, t);
+    };
+    size_t i = 0;
+    for (; i + N <= n; i += N)
+      V::store(g + i, one(V::load(x + i), kW ? V::load(w + i) : vb, kQ ? V::load(q + i) : vb));
+    if (i < n) {
+      const size_t k = n - i;
+      R xv = V::load_tail(x + i, k, m);
+      V::store_tail(g + i, one(xv, kW ? V::load_tail(w + i, k, T(0)) : vb,
+                               kQ ? V::load_tail(q + i, k, T(0)) : vb), k);
+    }
+  }
+
+  static void grad(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
+                   const T* q) {
+    if (w && q) grad_impl<true, true>(x, g, n, m, f, beta, gamma, w, q);
+    else if (w) grad_impl<true, false>(x, g, n, m, f, beta, gamma, w, q);
+    else if (q) grad_impl<false, true>(x, g, n, m, f, beta, gamma, w, q);
+    else grad_impl<false, false>(x, g, n, m, f, beta, gamma, w, q);
+  }
+
+  static void zero(T* g, size_t n) {
+    for (size_t i = 0; i < n; ++i) g[i] = T(0);
+  }
+
+  static void rows(const CrossEntropyArgs<T>& a, size_t rows) {
+    const size_t C = a.C;
+    const double eps = a.smoothing;
+    const double epsC = C ? eps / static_cast<double>(C) : 0.0;
+    for (size_t r = 0; r < rows; ++r) {
+      const T* x = a.x + r * C;
+      T* g = a.grad ? a.grad + r * C : nullptr;
+      if (a.target && a.target[r] < 0) {  // ignored row
+        a.loss[r] = 0.0;
+        if (g) zero(g, C);
+        continue;
+      }
+      const T m = S::max(x, C);
+      const DD s = S::expsum(x, C, m, DD{1.0, 0.0}, nullptr);
+      const DD lse = dd_log(s);
+      const double L = lse.hi + lse.lo;
+      if (a.target) {
+        const size_t t = static_cast<size_t>(a.target[r]);
+        const double wt = a.weight ? static_cast<double>(a.weight[t]) : 1.0;
+        const double xt = static_cast<double>(x[t]);
+        double loss = (1.0 - eps) * wt * ((static_cast<double>(m) - xt) + L);
+        if (eps > 0.0) {
+          DotSums d = dot(x, C, m, a.weight, nullptr);
+          loss += epsC * (a.weight_sum * L + d.d);
+        }
+        a.loss[r] = loss;
+        if (g) {
+          const double gs = a.grad_scale;
+          const double alpha = gs * ((1.0 - eps) * wt + epsC * a.weight_sum);
+          DD f = dd_recip(s);
+          grad(x, g, C, m, DD{f.hi * alpha, f.lo * alpha}, gs * epsC, 0.0, a.weight, nullptr);
+          const double st = s.hi + s.lo;
+          const double et = std::exp(xt - static_cast<double>(m));
+          const double one_minus_pt = ((s.hi - et) + s.lo) / st;
+          g[t] = static_cast<T>(gs * (-(1.0 - eps) * wt * one_minus_pt +
+                                      epsC * (a.weight_sum * (et / st) - wt)));
+        }
+      } else {
+        const T* q = a.prob + r * C;
+        DotSums d1 = dot(x, C, m, a.weight, q);
+        double A = (1.0 - eps) * d1.a, D = (1.0 - eps) * d1.d;
+        if (eps > 0.0) {
+          DotSums d0 = dot(x, C, m, a.weight, nullptr);
+          A += epsC * d0.a;
+          D += epsC * d0.d;
+        }
+        a.loss[r] = A * L + D;
+        if (g) {
+          const double gs = a.grad_scale;
+          DD f = dd_recip(s);
+          grad(x, g, C, m, DD{f.hi * gs * A, f.lo * gs * A}, gs * epsC, gs * (1.0 - eps), a.weight, q);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace logitkit

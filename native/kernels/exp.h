@@ -1,0 +1,102 @@
+// exp(x - m) for x <= m, written once over the vector traits V.
+//
+// Method: y = x - m is formed exactly as hi + lo (TwoSum), so the rounding of the subtraction does
+// not reach the result; that error alone is up to 4e-6 relative for float rows whose entries spread
+// over ~70 (what onnxruntime and PyTorch show as ~1.3e-6). Then the classic Cody-Waite reduction:
+// k = round(hi / ln 2), r = hi - k*ln2_hi - k*ln2_lo + lo, |r| <= ln2/2 (+ tiny), and
+// exp(y) = 2^k * p(r) with p the Taylor polynomial of exp.
+//
+// Constants:
+// - ln2_hi = ln 2 rounded to T, ln2_lo = (ln 2 - ln2_hi) rounded to T (computed with 60-digit
+//   decimal arithmetic). Each step of the reduction is one fused multiply-add, so one rounding.
+// - p is the degree-7 (float) / degree-13 (double) Taylor polynomial, coefficients 1/i! rounded to
+//   T. Truncation error on |r| <= 0.3466: r^8/8! <= 5.3e-9 (2^-27.5, under 0.1 ulp of binary32) and
+//   r^14/14! <= 4.2e-18 (under 0.04 ulp of binary64). Evaluated as 1 + (r + r^2 q(r)) so the last
+//   rounding is of a number near 1.
+// Measured error (test/exp.test.ts, every ISA): see README "Accuracy".
+#pragma once
+
+#include "common.h"
+
+namespace logitkit {
+
+template <class T>
+struct ExpConst;
+
+template <>
+struct ExpConst<float> {
+  static constexpr float kLog2e = 1.44269502f;
+  static constexpr float kLn2Hi = 0.693147182f;       // 0x3F317218
+  static constexpr float kLn2Lo = -1.90465421e-09f;
+  static constexpr int kDegree = 7;
+};
+
+template <>
+struct ExpConst<double> {
+  static constexpr double kLog2e = 1.4426950408889634;
+  static constexpr double kLn2Hi = 0.69314718055994529;  // 0x3FE62E42FEFA39EF
+  static constexpr double kLn2Lo = 2.3190468138462996e-17;
+  static constexpr int kDegree = 13;
+};
+
+template <class V>
+struct Exp {
+  using T = typename V::T;
+  using R = typename V::R;
+
+  // 1/i! rounded to T, i = 0..13.
+  static constexpr T kInvFact[14] = {
+      T(1.0),
+      T(1.0),
+      T(0.5),
+      T(0.16666666666666666),
+      T(0.041666666666666664),
+      T(0.0083333333333333332),
+      T(0.0013888888888888889),
+      T(0.00019841269841269841),
+      T(2.4801587301587302e-05),
+      T(2.7557319223985893e-06),
+      T(2.7557319223985888e-07),
+      T(2.505210838544172e-08),
+      T(2.08767569878681e-09),
+      T(1.6059043836821613e-10),
+  };
+
+  // x - m as hi + lo exactly (TwoSum with b = -m; negm is -m broadcast).
+  static inline void diff(R x, R m, R negm, R& hi, R& lo) {
+    hi = V::sub(x, m);
+    R xv = V::add(hi, m);
+    R mv = V::sub(hi, xv);
+    lo = V::add(V::sub(x, xv), V::sub(negm, mv));
+  }
+
+  // (hi + lo) * (ih + il), where ih + il is 1/temperature: the product is carried as a new hi + lo.
+  static inline void scale(R& hi, R& lo, R ih, R il) {
+    R p = V::mul(hi, ih);
+    R e = V::fms(hi, ih, p);
+    lo = V::fma(hi, il, V::fma(lo, ih, e));
+    hi = p;
+  }
+
+  // exp(hi + lo) for hi <= 0, hi possibly -inf or NaN (NaN propagates, -inf gives +0).
+  static inline R exp_hl(R hi, R lo) {
+    const R lowest = V::set1(ExpLimits<T>::kLowest);
+    lo = V::keep_if_ge(hi, lowest, lo);  // lo is NaN when hi = -inf; it is irrelevant there
+    hi = V::max(lowest, hi);             // NaN in hi survives (second operand)
+    R k = V::round(V::mul(hi, V::set1(ExpConst<T>::kLog2e)));
+    R r = V::fma(k, V::set1(-ExpConst<T>::kLn2Hi), hi);
+    r = V::fma(k, V::set1(-ExpConst<T>::kLn2Lo), r);
+    r = V::add(r, lo);
+    constexpr int d = ExpConst<T>::kDegree;
+    R q = V::set1(kInvFact[d]);
+    for (int i = d - 1; i >= 2; --i) q = V::fma(q, r, V::set1(kInvFact[i]));
+    R p = V::add(V::fma(V::mul(r, r), q, r), V::set1(T(1)));
+    return V::ldexp(p, k);
+  }
+
+  // exp(x) for x <= 0, as the softmax kernels use it: the raw entry point behind the benchmark's
+  // compute ceiling and the ULP tests.
+  static inline R exp_nonpos(R x) { return exp_hl(x, V::set1(T(0))); }
+};
+
+}  // namespace logitkit

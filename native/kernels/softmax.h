@@ -1,0 +1,208 @@
+// Softmax and log-softmax, written once over the vector traits V (see traits.md).
+//
+// Row kernel (rows of up to kChunk elements, contiguous): pass 1 finds the maximum m; pass 2 writes
+// e = exp(x - m) into the output and sums it (binary64 sum for float data, compensated for double);
+// pass 3 multiplies by 1/sum, carried as hi + lo so the product is rounded once. The row is in L1/L2
+// for passes 2 and 3. Log-softmax replaces passes 2-3 by a sum-only pass and y = (x - m) - log(sum).
+//
+// Special values need no branch: x - m is NaN for every element of a row whose maximum is +inf or
+// -inf (all entries -inf) and for NaN entries, and exp_hl propagates NaN into the sum, which then
+// makes the whole row NaN, as PyTorch does. A -inf entry in an ordinary row gives exp = +0.
+#pragma once
+
+#include "common.h"
+#include "exp.h"
+#include "table.h"
+
+namespace logitkit {
+
+template <class V>
+struct SoftmaxKernels {
+  using T = typename V::T;
+  using R = typename V::R;
+  using E = Exp<V>;
+  static constexpr size_t N = V::N;
+  static constexpr T kInf = std::numeric_limits<T>::infinity();
+
+  // A double-double rounded to T as hi + lo (for float, lo carries the next 24 bits).
+  static inline void split(DD d, T& hi, T& lo) {
+    hi = static_cast<T>(d.hi);
+    lo = static_cast<T>((d.hi - static_cast<double>(hi)) + d.lo);
+  }
+
+  static T max(const T* x, size_t n) {
+    R m0 = V::set1(-kInf), m1 = m0;
+    size_t i = 0;
+    for (; i + 2 * N <= n; i += 2 * N) {
+      m0 = V::max(m0, V::load(x + i));
+      m1 = V::max(m1, V::load(x + i + N));
+    }
+    if (i + N <= n) {
+      m0 = V::max(m0, V::load(x + i));
+      i += N;
+    }
+    if (i < n) m1 = V::max(m1, V::load_tail(x + i, n - i, -kInf));
+    return V::hmax(V::max(m0, m1));
+  }
+
+  // exp((x - m) * inv_temp) of one register: hi + lo is the exact difference (see exp.h).
+  template <bool kTemp>
+  static inline R exp_of(R x, R vm, R negm, R ih, R il) {
+    R hi, lo;
+    E::diff(x, vm, negm, hi, lo);
+    if (kTemp) E::scale(hi, lo, ih, il);
+    return E::exp_hl(hi, lo);
+  }
+
+  template <bool kTemp, bool kStore>
+  static DD expsum_impl(const T* x, size_t n, R vm, R ih, R il, T* y) {
+    typename V::Acc acc = V::acc_zero();
+    R negm = V::sub(V::set1(T(0)), vm);
+    size_t i = 0;
+    for (; i + N <= n; i += N) {
+      R e = exp_of<kTemp>(V::load(x + i), vm, negm, ih, il);
+      if (kStore) V::store(y + i, e);
+      V::acc_add(acc, e);
+    }
+    if (i < n) {
+      R e = exp_of<kTemp>(V::load_tail(x + i, n - i, -kInf), vm, negm, ih, il);
+      if (kStore) V::store_tail(y + i, e, n - i);
+      V::acc_add(acc, e);  // lanes past n hold exp(-inf - m) = 0
+    }
+    return V::acc_total(acc);
+  }
+
+  static bool is_one(DD d) { return d.hi == 1.0 && d.lo == 0.0; }
+
+  static DD expsum(const T* x, size_t n, T m, DD inv_temp, T* y) {
+    T ih, il;
+    split(inv_temp, ih, il);
+    R vm = V::set1(m), vih = V::set1(ih), vil = V::set1(il);
+    if (is_one(inv_temp)) {
+      return y ? expsum_impl<false, true>(x, n, vm, vih, vil, y)
+               : expsum_impl<false, false>(x, n, vm, vih, vil, y);
+    }
+    return y ? expsum_impl<true, true>(x, n, vm, vih, vil, y)
+             : expsum_impl<true, false>(x, n, vm, vih, vil, y);
+  }
+
+  static void scale(T* y, size_t n, DD f) {
+    T fh, fl;
+    split(f, fh, fl);
+    R vh = V::set1(fh), vl = V::set1(fl);
+    size_t i = 0;
+    for (; i + N <= n; i += N) {
+      R v = V::load(y + i);
+      V::store(y + i, V::fma(v, vh, V::mul(v, vl)));
+    }
+    if (i < n) {
+      R v = V::load_tail(y + i, n - i, T(0));
+      V::store_tail(y + i, V::fma(v, vh, V::mul(v, vl)), n - i);
+    }
+  }
+
+  // (x - m) * inv_temp - lse; a -inf entry gives -inf (its lo part, NaN, is dropped).
+  template <bool kTemp>
+  static inline R log_of(R x, R vm, R negm, R ih, R il, R lh, R ll) {
+    R hi, lo;
+    E::diff(x, vm, negm, hi, lo);
+    if (kTemp) E::scale(hi, lo, ih, il);
+    lo = V::keep_if_ge(hi, V::set1(std::numeric_limits<T>::lowest()), lo);
+    return V::add(V::sub(hi, lh), V::sub(lo, ll));
+  }
+
+  template <bool kTemp>
+  static void logwrite_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R lh, R ll) {
+    R negm = V::sub(V::set1(T(0)), vm);
+    size_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, log_of<kTemp>(V::load(x + i), vm, negm, ih, il, lh, ll));
+    if (i < n) {
+      R v = V::load_tail(x + i, n - i, T(0));
+      V::store_tail(y + i, log_of<kTemp>(v, vm, negm, ih, il, lh, ll), n - i);
+    }
+  }
+
+  static void logwrite(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse) {
+    T ih, il, lh, ll;
+    split(inv_temp, ih, il);
+    split(lse, lh, ll);
+    R vm = V::set1(m);
+    if (is_one(inv_temp))
+      logwrite_impl<false>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
+    else
+      logwrite_impl<true>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
+  }
+
+  static void rows(const SoftmaxArgs<T>& a, size_t rows) {
+    const size_t C = a.C;
+    if (C == 0) return;
+    for (size_t r = 0; r < rows; ++r) {
+      const T* x = a.x + r * C;
+      T* y = a.y + r * C;
+      T m = max(x, C);
+      if (!a.log) {
+        DD s = expsum(x, C, m, a.inv_temp, y);
+        scale(y, C, dd_recip(s));
+      } else {
+        DD s = expsum(x, C, m, a.inv_temp, nullptr);
+        logwrite(x, y, C, m, a.inv_temp, dd_log(s));
+      }
+    }
+  }
+
+  // Column kernel: `nl` <= N adjacent reductions at once, lane j reading x[c*stride + j]. Serves a
+  // reduction over a non-last axis (stride = product of the later dimensions).
+  template <bool kTemp>
+  static void cols_impl(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
+    const size_t C = a.C;
+    const bool full = nl == N;
+    auto ld = [&](const T* p, T fill) { return full ? V::load(p) : V::load_tail(p, nl, fill); };
+    auto st = [&](T* p, R v) {
+      if (full) V::store(p, v);
+      else V::store_tail(p, v, nl);
+    };
+    T ih, il;
+    split(a.inv_temp, ih, il);
+    const R vih = V::set1(ih), vil = V::set1(il);
+    R vm = V::set1(-kInf);
+    for (size_t c = 0; c < C; ++c) vm = V::max(vm, ld(a.x + c * stride, -kInf));
+    const R negm = V::sub(V::set1(T(0)), vm);
+    typename V::Acc acc = V::acc_zero();
+    for (size_t c = 0; c < C; ++c) {
+      R e = exp_of<kTemp>(ld(a.x + c * stride, -kInf), vm, negm, vih, vil);
+      if (!a.log) st(a.y + c * stride, e);
+      V::acc_add(acc, e);
+    }
+    double sh[N], sl[N];
+    V::acc_lanes(acc, sh, sl);
+    alignas(64) T ph[N], pl[N];
+    for (size_t j = 0; j < N; ++j) {
+      DD s{sh[j], sl[j]};
+      split(a.log ? dd_log(s) : dd_recip(s), ph[j], pl[j]);
+    }
+    const R vh = V::load(ph), vl = V::load(pl);
+    if (!a.log) {
+      for (size_t c = 0; c < C; ++c) {
+        R v = ld(a.y + c * stride, T(0));
+        st(a.y + c * stride, V::fma(v, vh, V::mul(v, vl)));
+      }
+    } else {
+      for (size_t c = 0; c < C; ++c)
+        st(a.y + c * stride, log_of<kTemp>(ld(a.x + c * stride, T(0)), vm, negm, vih, vil, vh, vl));
+    }
+  }
+
+  static void cols(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
+    if (a.C == 0 || nl == 0) return;
+    if (is_one(a.inv_temp)) cols_impl<false>(a, stride, nl);
+    else cols_impl<true>(a, stride, nl);
+  }
+
+  static void exp(const T* x, T* y, size_t n) {
+    size_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, E::exp_nonpos(V::load(x + i)));
+    if (i < n) V::store_tail(y + i, E::exp_nonpos(V::load_tail(x + i, n - i, T(0))), n - i);
+  }
+};
+
+}  // namespace logitkit

@@ -1,0 +1,78 @@
+// The interface between the ISA-independent ops layer and one instruction set's kernels: a table of
+// plain function pointers per element type. Each native/isa/*.cc file fills one table (through
+// make_table in instantiate.h); native/dispatch.cc picks one at load time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common.h"
+
+namespace logitkit {
+
+// Softmax over rows or columns. inv_temp = 1/temperature as a double-double ({1, 0}: none).
+template <class T>
+struct SoftmaxArgs {
+  const T* x;
+  T* y;
+  size_t C;        // classes (length of the reduced axis)
+  DD inv_temp;
+  bool log;        // log-softmax instead of softmax
+};
+
+// Cross-entropy over contiguous rows of C <= kChunk classes.
+template <class T>
+struct CrossEntropyArgs {
+  const T* x;            // rows x C logits
+  size_t C;
+  const int64_t* target; // class per row, -1 for an ignored row (index targets), or nullptr
+  const T* prob;         // rows x C class probabilities (probability targets), or nullptr
+  const T* weight;       // C per-class weights, or nullptr
+  double smoothing;      // label smoothing epsilon
+  double weight_sum;     // sum of the weights (C when there are none)
+  double* loss;          // per-row loss, one double per row
+  T* grad;               // rows x C, or nullptr
+  double grad_scale;     // d reduction / d per-row loss (1, or 1/denominator for 'mean')
+};
+
+// Partial results of one chunk of one row (the ops layer merges chunks of huge rows).
+struct DotSums {
+  double d;  // sum of a*b*(ref - x)
+  double a;  // sum of a*b
+};
+
+template <class T>
+struct Kernels {
+  size_t lanes;  // elements per register
+
+  // Rows r in [0, rows), each C <= kChunk contiguous elements starting at x + r*C.
+  void (*softmax_rows)(const SoftmaxArgs<T>& a, size_t rows);
+  // Columns: `lanes_used` <= lanes adjacent reductions, element c of lane j at x[c*stride + j].
+  void (*softmax_cols)(const SoftmaxArgs<T>& a, size_t stride, size_t lanes_used);
+  void (*cross_entropy_rows)(const CrossEntropyArgs<T>& a, size_t rows);
+
+  // Chunk primitives for rows longer than kChunk (the ops layer loops over chunks and merges).
+  T (*max)(const T* x, size_t n);
+  // Sum of exp((x - m) * inv_temp); stores each exp into y when y is not null.
+  DD (*expsum)(const T* x, size_t n, T m, DD inv_temp, T* y);
+  // y *= f
+  void (*scale)(T* y, size_t n, DD f);
+  // y = (x - m) * inv_temp - lse
+  void (*logwrite)(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse);
+  // sum of a*b*(ref - x) and of a*b; a or b may be null (then 1)
+  DotSums (*dot)(const T* x, size_t n, T ref, const T* a, const T* b);
+  // grad = exp(x - m) * f - w * (beta + gamma * q); w, q may be null (then 1 and 0)
+  void (*grad)(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
+               const T* q);
+
+  // y = exp(x) for x <= 0: the kernels' exponential alone (tests, benchmark ceiling).
+  void (*exp)(const T* x, T* y, size_t n);
+};
+
+struct KernelTable {
+  const char* name;
+  Kernels<float> f32;
+  Kernels<double> f64;
+};
+
+}  // namespace logitkit

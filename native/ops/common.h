@@ -1,0 +1,32 @@
+// Helpers shared by the op implementations (ops layer only; compiled with the baseline flags).
+#pragma once
+
+#include <cmath>
+#include <limits>
+
+#include "../kernels/common.h"
+
+namespace logitkit {
+
+// 1/temperature as a double-double, clamped so its high part stays finite in T (a temperature below
+// 1/max(T), e.g. 2.9e-39 for float, acts like 1/max(T)).
+template <class T>
+DD inverse_temperature(double temperature) {
+  if (temperature == 1.0) return DD{1.0, 0.0};
+  double q = 1.0 / temperature;
+  const double cap = static_cast<double>(std::numeric_limits<T>::max());
+  if (!(q <= cap)) return DD{cap, 0.0};
+  return DD{q, std::fma(-q, temperature, 1.0) / temperature};
+}
+
+// exp((a - b) * it) for finite a <= b, with a - b formed exactly: relative error ~1 ulp of double
+// whatever the size of a - b (the merge factor of a chunk whose maximum is a, row maximum b).
+static inline double exp_diff(double a, double b, DD it) {
+  DD d = two_sum(a, -b);
+  double p = d.hi * it.hi;
+  double pe = std::fma(d.hi, it.hi, -p) + d.hi * it.lo + d.lo * it.hi;
+  double e = std::exp(p);
+  return e + e * pe;
+}
+
+}  // namespace logitkit

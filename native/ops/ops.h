@@ -1,0 +1,53 @@
+// The ISA-independent operations: shapes, chunking of long rows, the cross-entropy reduction, and
+// the split of work into pieces. They call the kernels through a KernelTable and trust their
+// arguments: the addon layer has checked every length before calling them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../kernels/table.h"
+
+namespace logitkit {
+
+// A tensor seen as outer x C x inner, reducing over C.
+struct Dims {
+  size_t outer;
+  size_t C;
+  size_t inner;
+  size_t rows() const { return outer * inner; }
+  size_t total() const { return outer * C * inner; }
+};
+
+template <class T>
+const Kernels<T>& kernels_of(const KernelTable& t);
+
+// y = softmax(x / temperature) (or log-softmax) over C. y may equal x.
+template <class T>
+void softmax(const KernelTable& table, const T* x, T* y, Dims d, double temperature, bool log);
+
+enum class Reduction { None = 0, Sum = 1, Mean = 2 };
+
+template <class T>
+struct CrossEntropyInput {
+  const T* x;
+  Dims d;
+  const int64_t* target;  // rows entries, -1 for ignored rows; or null
+  const T* prob;          // same layout as x; or null
+  const T* weight;        // C entries or null
+  double smoothing;
+  Reduction reduction;
+  T* out;                 // rows entries for Reduction::None, else null
+  T* grad;                // same layout as x, or null
+};
+
+// Returns the reduced loss (NaN for Reduction::None, whose losses go to `out`).
+template <class T>
+double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in);
+
+// Converts class-index targets to int64, mapping `ignore` to -1. Returns the position of the first
+// value that is neither `ignore` nor in [0, C), or n when all are valid.
+template <class I>
+size_t convert_targets(const I* t, size_t n, int64_t C, int64_t ignore, int64_t* out);
+
+}  // namespace logitkit
