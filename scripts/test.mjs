@@ -1,0 +1,53 @@
+// `npm test`: runs the whole vitest suite once per SIMD path this CPU supports, each forced through
+// LOGITKIT_ISA in its own process, so every path is tested on every run. Extra arguments go to
+// vitest (e.g. a file filter). LOGITKIT_TEST_ISAS=avx2,scalar limits the list.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const vitest = path.join(path.dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
+
+const env = { ...process.env };
+delete env.LOGITKIT_ISA;
+const probe = spawnSync(process.execPath, ['-p', "JSON.stringify(require('./dist/index.js').info())"], { cwd: root, env, encoding: 'utf8' });
+if (probe.status !== 0) {
+  process.stderr.write(probe.stderr);
+  process.exit(1);
+}
+const info = JSON.parse(probe.stdout);
+const isas = process.env.LOGITKIT_TEST_ISAS ? process.env.LOGITKIT_TEST_ISAS.split(',') : info.isas;
+console.log(`logitkit ${info.version}: testing SIMD paths ${isas.join(', ')} (this CPU supports ${info.isas.join(', ')})`);
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'logitkit-test-'));
+const results = [];
+for (const isa of isas) {
+  console.log(`\n=== LOGITKIT_ISA=${isa} ===`);
+  const report = path.join(tmp, `${isa}.json`);
+  const r = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+    cwd: root,
+    env: { ...env, LOGITKIT_ISA: isa },
+    stdio: 'inherit',
+  });
+  let passed = 0;
+  let failed = 0;
+  try {
+    const j = JSON.parse(readFileSync(report, 'utf8'));
+    passed = j.numPassedTests;
+    failed = j.numFailedTests + (j.numTotalTests === 0 ? 1 : 0);
+  } catch {
+    failed = 1; // no report: the run itself broke
+  }
+  if (r.status !== 0 && failed === 0) failed = 1;
+  results.push({ isa, passed, failed });
+}
+rmSync(tmp, { recursive: true, force: true });
+const passed = results.reduce((a, r) => a + r.passed, 0);
+const failed = results.reduce((a, r) => a + r.failed, 0);
+console.log(`\nSIMD paths: ${results.map((r) => `${r.isa} ${r.passed} passed${r.failed ? `, ${r.failed} FAILED` : ''}`).join('; ')}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

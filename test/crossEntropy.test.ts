@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+
+import { as, DTYPES, lk } from './helpers.js';
+import { DDSum, randn, refCrossEntropy, refRow, rng } from './reference.js';
+
+type Opts = { weight?: ArrayLike<number>; ignoreIndex?: number; labelSmoothing?: number; reduction?: 'mean' | 'sum' | 'none' };
+const LOSS_TOL = { f32: 1e-6, f64: 1e-14 };
+const GRAD_TOL = { f32: 1e-6, f64: 1e-14 };
+
+const INDEX_CTORS = [Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, BigInt64Array] as const;
+
+function relErr(got: number, ref: number): number {
+  if (Number.isNaN(ref)) return Number.isNaN(got) ? 0 : Infinity;
+  if (!Number.isFinite(ref)) return got === ref ? 0 : Infinity;
+  return ref === 0 ? Math.abs(got) : Math.abs(got - ref) / Math.abs(ref);
+}
+
+describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
+  const ltol = LOSS_TOL[name];
+  const gtol = GRAD_TOL[name];
+
+  // Runs crossEntropy with every reduction, with and without grad, against the reference.
+  function verify(x: Float32Array | Float64Array, target: ArrayLike<number | bigint> & ArrayBufferView, isProb: boolean, shape: number[], axis: number, opts: Opts) {
+    const what = `[${shape}] axis ${axis} ${JSON.stringify({ ...opts, weight: opts.weight ? 'w' : undefined })}`;
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      const ref = refCrossEntropy(x, target, isProb, shape, axis, { ...opts, reduction });
+      const grad = new ctor(x.length).fill(123);
+      const common = {
+        shape,
+        axis,
+        reduction,
+        ...(opts.weight ? { weight: ctor.from(opts.weight) } : {}),
+        ...(opts.ignoreIndex !== undefined ? { ignoreIndex: opts.ignoreIndex } : {}),
+        ...(opts.labelSmoothing !== undefined ? { labelSmoothing: opts.labelSmoothing } : {}),
+      };
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const t = target as any;
+      if (reduction === 'none') {
+        const losses = lk.crossEntropy(x, t, { ...common, reduction: 'none', grad }) as Float32Array | Float64Array;
+        expect(losses).toBeInstanceOf(ctor);
+        for (let r = 0; r < ref.losses.length; r++) {
+          const e = relErr(losses[r], ref.losses[r]);
+          if (!(e <= ltol)) throw new Error(`${what} none: loss[${r}] = ${losses[r]}, expected ${ref.losses[r]}`);
+        }
+      } else {
+        const v = lk.crossEntropy(x, t, { ...common, grad }) as number;
+        const again = lk.crossEntropy(x, t, common) as number;
+        expect(Object.is(v, again) || (Number.isNaN(v) && Number.isNaN(again))).toBe(true);
+        const e = relErr(v, ref.loss);
+        if (!(e <= ltol)) throw new Error(`${what} ${reduction}: got ${v}, expected ${ref.loss}`);
+      }
+      for (let i = 0; i < x.length; i++) {
+        const g = grad[i];
+        const r = ref.grad[i];
+        if (Number.isNaN(r) ? !Number.isNaN(g) : !(Math.abs(g - r) <= gtol * ref.gradMagnitude[i] + 1e-300)) {
+          throw new Error(`${what} ${reduction}: grad[${i}] = ${g}, expected ${r} (scale ${ref.gradMagnitude[i]})`);
+        }
+      }
+    }
+  }
+
+  it('class-index targets of every integer type, with every option combination', () => {
+    const r = rng(11);
+    for (const Ctor of INDEX_CTORS) {
+      for (const [shape, axis] of [
+        [[6, 10], -1],
+        [[1, 7], 1],
+        [[7], 0],
+        [[3, 5, 4], 1],
+        [[2, 3, 4, 5], 1],
+      ] as [number[], number][]) {
+        const ax = axis < 0 ? axis + shape.length : axis;
+        const C = shape[ax];
+        const rows = shape.reduce((a, b) => a * b, 1) / C;
+        const x = as(ctor, randn(rows * C, rows + C, 3));
+        const signed = Ctor === Int32Array || Ctor === Int16Array || Ctor === Int8Array || Ctor === BigInt64Array;
+        const vals = Array.from({ length: rows }, (_, i) => (signed && i % 4 === 3 ? -100 : Math.floor(r() * C)));
+        const weight = Array.from({ length: C }, () => 0.25 + r() * 2);
+        // ignoreIndex: the default -100 (signed types carry some), or class 0 itself
+        for (const ignoreIndex of [undefined, 0]) {
+          const v = ignoreIndex === undefined ? vals : vals.map((t) => (t === -100 ? 0 : t));
+          const target = Ctor === BigInt64Array ? BigInt64Array.from(v.map(BigInt)) : (Ctor as Int32ArrayConstructor).from(v);
+          for (const weighted of [false, true]) {
+            for (const labelSmoothing of [0, 0.1, 1]) {
+              verify(x, target, false, shape, axis, { weight: weighted ? weight : undefined, labelSmoothing, ignoreIndex });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('probability targets, with weights and label smoothing', () => {
+    const r = rng(5);
+    for (const [shape, axis] of [
+      [[5, 9], -1],
+      [[9], -1],
+      [[2, 6, 3], 1],
+    ] as [number[], number][]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = as(ctor, randn(n, n, 2));
+      const q = new ctor(n);
+      const ax = axis < 0 ? axis + shape.length : axis;
+      const C = shape[ax];
+      for (let i = 0; i < n; i++) q[i] = r();
+      const weight = Array.from({ length: C }, () => 0.5 + r());
+      for (const weighted of [false, true]) {
+        for (const labelSmoothing of [0, 0.2]) {
+          verify(x, q, true, shape, axis, { weight: weighted ? weight : undefined, labelSmoothing });
+        }
+      }
+    }
+  });
+
+  it('long rows (more classes than one chunk)', () => {
+    const C = 40000;
+    const x = as(ctor, randn(3 * C, 9, 4));
+    verify(x, Int32Array.from([5, 39999, 17000]), false, [3, C], -1, { labelSmoothing: 0.05 });
+  });
+
+  it("'mean' over no non-ignored target is NaN, and its gradient is zero", () => {
+    const grad = new ctor(6).fill(7);
+    const v = lk.crossEntropy(new ctor([1, 2, 3, 4, 5, 6]), Int32Array.from([-100, -100]), { shape: [2, 3], grad });
+    expect(v).toBeNaN();
+    expect(Array.from(grad)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(lk.crossEntropy(new ctor(0), new Int32Array(0), { shape: [0, 3] })).toBeNaN();
+    expect(lk.crossEntropy(new ctor(0), new Int32Array(0), { shape: [0, 3], reduction: 'sum' })).toBe(0);
+  });
+
+  it('special values: NaN logits give NaN, a -Infinity target logit gives +Infinity, ignored rows are 0', () => {
+    const x = new ctor([1, NaN, 2, 0, -Infinity, 1, NaN, NaN, NaN]);
+    const losses = lk.crossEntropy(x, Int32Array.from([0, 1, -100]), { shape: [3, 3], reduction: 'none' });
+    expect(losses[0]).toBeNaN();
+    expect(losses[1]).toBe(Infinity);
+    expect(losses[2]).toBe(0);
+  });
+
+  it('the reference gradient agrees with central differences of the reference loss', () => {
+    const shape = [3, 4];
+    const x = Array.from(randn(12, 99, 1));
+    const target = Int32Array.from([2, -100, 0]);
+    const opts: Opts = { weight: [0.5, 1, 2, 1.5], labelSmoothing: 0.3, reduction: 'mean' };
+    const ref = refCrossEntropy(x, target, false, shape, -1, opts);
+    for (let i = 0; i < 12; i++) {
+      const h = 1e-6;
+      const xp = x.slice();
+      const xm = x.slice();
+      xp[i] += h;
+      xm[i] -= h;
+      const fd = (refCrossEntropy(xp, target, false, shape, -1, opts).loss - refCrossEntropy(xm, target, false, shape, -1, opts).loss) / (2 * h);
+      expect(Math.abs(fd - ref.grad[i])).toBeLessThan(1e-8);
+    }
+  });
+
+  it("'mean' over 1,000,000 rows stays within the stated relative error", () => {
+    const rows = 1_000_000;
+    const C = 8;
+    const x = as(ctor, randn(rows * C, 31, 3));
+    const target = new Int32Array(rows);
+    const r = rng(3);
+    for (let i = 0; i < rows; i++) target[i] = Math.floor(r() * C);
+    const total = new DDSum();
+    const row = new Float64Array(C);
+    for (let i = 0; i < rows; i++) {
+      for (let c = 0; c < C; c++) row[c] = x[i * C + c];
+      total.add(-refRow(row, 1, true)[target[i]]);
+    }
+    const ref = total.value() / rows;
+    expect(relErr(lk.crossEntropy(x, target, { shape: [rows, C] }), ref)).toBeLessThanOrEqual(name === 'f32' ? 1e-6 : 1e-14);
+  });
+});

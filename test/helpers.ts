@@ -1,0 +1,58 @@
+import { createRequire } from 'node:module';
+
+// The tests exercise the built package (dist/), exactly what users load.
+const require = createRequire(import.meta.url);
+export const lk = require('../dist/index.js') as typeof import('../dist/index.js');
+
+export type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+export const DTYPES: { name: 'f32' | 'f64'; ctor: Ctor }[] = [
+  { name: 'f32', ctor: Float32Array },
+  { name: 'f64', ctor: Float64Array },
+];
+
+/** Accuracy contracts (README "Accuracy"). */
+export const TOL = {
+  f32: { softmax: 3e-7, logSoftmax: 3e-7, floor: 1e-30 },
+  f64: { softmax: 1e-15, logSoftmax: 1e-15, floor: 1e-300 },
+};
+
+function same(a: number, b: number): boolean {
+  return Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/**
+ * Checks `got` against `ref` element by element and returns the largest error seen:
+ * mode 'rel': |got - ref| <= tol * |ref| for |ref| >= floor, and |got - ref| <= tol * floor below it;
+ * mode 'log': |got - ref| <= tol * max(1, |ref|).
+ * NaN and infinities must match exactly.
+ */
+export function checkClose(got: ArrayLike<number>, ref: ArrayLike<number>, tol: number, mode: 'rel' | 'log', floor = 0, what = ''): number {
+  if (got.length !== ref.length) throw new Error(`${what}: length ${got.length} != ${ref.length}`);
+  // A reference value past the output type's range must come out as that infinity.
+  const maxFinite = got instanceof Float32Array ? 3.4028234663852886e38 : Number.MAX_VALUE;
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const g = got[i];
+    const r = Math.abs(ref[i]) > maxFinite * (1 + 2 ** -25) ? Math.sign(ref[i]) * Infinity : ref[i];
+    if (!Number.isFinite(r) || !Number.isFinite(g)) {
+      if (!same(g, r)) throw new Error(`${what}[${i}]: got ${g}, expected ${r}`);
+      continue;
+    }
+    const err = Math.abs(g - r);
+    let scaled: number;
+    if (mode === 'log') scaled = err / Math.max(1, Math.abs(r));
+    else scaled = Math.abs(r) >= floor ? err / Math.abs(r) : err / Math.max(floor, Number.MIN_VALUE);
+    if (!(scaled <= tol)) throw new Error(`${what}[${i}]: got ${g}, expected ${r} (error ${scaled.toExponential(3)} > ${tol})`);
+    if (Math.abs(r) >= floor || mode === 'log') worst = Math.max(worst, scaled);
+  }
+  return worst;
+}
+
+/** Rounds a float64 array to the test dtype (the input the addon sees). */
+export function as(ctor: Ctor, v: ArrayLike<number>): Float32Array | Float64Array {
+  return ctor.from(v as ArrayLike<number>);
+}
+
+export function bits(a: Float32Array | Float64Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+}

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+// The package loads as CommonJS and as an ES module, by its own name, with one shared state.
+const root = path.resolve(__dirname, '..');
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: process.env }).trim();
+}
+
+describe('package entry points', () => {
+  it('require("logitkit") works and exposes the API', () => {
+    const out = node(['-e', "const l = require('logitkit'); console.log(Object.keys(l).sort().join(','), l.softmax(new Float32Array([0, 0]))[1])"]);
+    expect(out).toBe('crossEntropy,info,logSoftmax,softmax 0.5');
+  });
+
+  it('import from "logitkit" works and is the same implementation', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      "import * as l from 'logitkit'; import { createRequire } from 'node:module'; const c = createRequire(import.meta.url)('logitkit'); console.log(Object.keys(l).sort().join(','), l.softmax === c.softmax)",
+    ]);
+    expect(out).toBe('crossEntropy,info,logSoftmax,softmax true');
+  });
+
+  it('info() names the active path and the supported ones', () => {
+    const i = JSON.parse(node(['-p', "JSON.stringify(require('logitkit').info())"]));
+    expect(i.version).toBe(require('../package.json').version);
+    expect(i.isas).toContain(i.isa);
+    expect(i.isas[i.isas.length - 1]).toBe('scalar');
+    if (process.env.LOGITKIT_ISA) expect(i.isa).toBe(process.env.LOGITKIT_ISA);
+  });
+
+  it('asking for an ISA the CPU lacks, or an unknown one, is an error at load, not a crash', () => {
+    let msg = '';
+    try {
+      execFileSync(process.execPath, ['-e', "require('logitkit')"], { cwd: root, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, LOGITKIT_ISA: 'mmx' } });
+    } catch (e) {
+      msg = String((e as { stderr: string }).stderr);
+    }
+    expect(msg).toMatch(/logitkit: LOGITKIT_ISA=mmx is not a known instruction set \(supported here: [a-z0-9, ]+\)/);
+  });
+});

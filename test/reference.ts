@@ -1,0 +1,244 @@
+// Independent reference implementations in float64 (double-double where float64 alone would be
+// less exact than the kernels under test). They never call the addon.
+
+/** Knuth's TwoSum: s + e === a + b exactly. */
+export function twoSum(a: number, b: number): [number, number] {
+  const s = a + b;
+  const bb = s - a;
+  return [s, a - (s - bb) + (b - bb)];
+}
+
+const SPLIT = 134217729; // 2^27 + 1 (Dekker)
+function split(a: number): [number, number] {
+  const c = SPLIT * a;
+  const hi = c - (c - a);
+  return [hi, a - hi];
+}
+
+/** Dekker's TwoProduct: p + e === a * b exactly (barring overflow). */
+export function twoProd(a: number, b: number): [number, number] {
+  const p = a * b;
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  return [p, ah * bh - p + ah * bl + al * bh + al * bl];
+}
+
+/** (hi + lo) / t as a double-double. */
+function ddDiv(hi: number, lo: number, t: number): [number, number] {
+  const q1 = hi / t;
+  const [p, pe] = twoProd(q1, t);
+  const r = hi - p - pe + lo;
+  return twoSum(q1, r / t);
+}
+
+/** Sum of a list as a double-double (TwoSum accumulation). */
+export class DDSum {
+  hi = 0;
+  lo = 0;
+  add(v: number): void {
+    const [s, e] = twoSum(this.hi, v);
+    this.hi = s;
+    this.lo += e;
+  }
+  value(): number {
+    return this.hi + this.lo;
+  }
+}
+
+/**
+ * Softmax or log-softmax of one row of (x / temperature), in double-double where it matters:
+ * x - max is formed exactly, the sum is compensated, the exponential is Math.exp (V8: < 1 ulp).
+ */
+export function refRow(x: ArrayLike<number>, temperature = 1, log = false): Float64Array {
+  const n = x.length;
+  const y = new Float64Array(n);
+  let m = -Infinity;
+  let nan = false;
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(x[i])) nan = true;
+    else if (x[i] > m) m = x[i];
+  }
+  if (nan || m === Infinity || m === -Infinity) return y.fill(NaN);
+  const hi = new Float64Array(n);
+  const lo = new Float64Array(n);
+  const s = new DDSum();
+  for (let i = 0; i < n; i++) {
+    if (x[i] === -Infinity) {
+      hi[i] = -Infinity;
+      lo[i] = 0;
+      continue;
+    }
+    let [h, l] = twoSum(x[i], -m);
+    if (temperature !== 1) [h, l] = ddDiv(h, l, temperature);
+    hi[i] = h;
+    lo[i] = l;
+    const e = Math.exp(h);
+    s.add(e + e * l);
+  }
+  if (!log) {
+    const S = s.hi + s.lo;
+    for (let i = 0; i < n; i++) {
+      if (hi[i] === -Infinity) continue;
+      const e = Math.exp(hi[i]);
+      // (e + e*lo) / (S_hi + S_lo) with the division's remainder folded back in
+      const num = twoSum(e, e * lo[i]);
+      const q = num[0] / S;
+      const [p, pe] = twoProd(q, s.hi);
+      const r = num[0] - p - pe + num[1] - q * s.lo;
+      y[i] = q + r / S;
+    }
+    return y;
+  }
+  const L = Math.log(s.hi);
+  const Llo = s.lo / s.hi;
+  for (let i = 0; i < n; i++) {
+    y[i] = hi[i] === -Infinity ? -Infinity : hi[i] - L + (lo[i] - Llo);
+  }
+  return y;
+}
+
+/** Applies refRow along `axis` of a row-major tensor. */
+export function refSoftmax(x: ArrayLike<number>, shape: number[], axis: number, temperature = 1, log = false): Float64Array {
+  const rank = shape.length;
+  const ax = axis < 0 ? axis + rank : axis;
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < ax; i++) outer *= shape[i];
+  for (let i = ax + 1; i < rank; i++) inner *= shape[i];
+  const C = shape[ax];
+  const y = new Float64Array(x.length);
+  const row = new Float64Array(C);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * C * inner + j;
+      for (let c = 0; c < C; c++) row[c] = x[base + c * inner];
+      const r = refRow(row, temperature, log);
+      for (let c = 0; c < C; c++) y[base + c * inner] = r[c];
+    }
+  }
+  return y;
+}
+
+export interface RefCrossEntropy {
+  losses: Float64Array; // per row
+  loss: number; // reduced
+  grad: Float64Array; // d loss / d logits for the reduction
+  gradMagnitude: Float64Array; // sum of |terms| of each gradient entry (for error bounds)
+}
+
+/**
+ * torch.nn.functional.cross_entropy, straight from its definition:
+ * loss_r = -sum_c w_c q'_c log p_c, with q' the (smoothed) one-hot or probability target.
+ */
+export function refCrossEntropy(
+  x: ArrayLike<number>,
+  target: ArrayLike<number | bigint>,
+  isProb: boolean,
+  shape: number[],
+  axis: number,
+  opts: { weight?: ArrayLike<number>; ignoreIndex?: number; labelSmoothing?: number; reduction?: 'mean' | 'sum' | 'none' } = {},
+): RefCrossEntropy {
+  const rank = shape.length;
+  const ax = axis < 0 ? axis + rank : axis;
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < ax; i++) outer *= shape[i];
+  for (let i = ax + 1; i < rank; i++) inner *= shape[i];
+  const C = shape[ax];
+  const rows = outer * inner;
+  const eps = opts.labelSmoothing ?? 0;
+  const ignore = opts.ignoreIndex ?? -100;
+  const w = (c: number) => (opts.weight ? opts.weight[c] : 1);
+  const reduction = opts.reduction ?? 'mean';
+
+  const losses = new Float64Array(rows);
+  const logp: Float64Array[] = [];
+  const qs: Float64Array[] = [];
+  const ignored: boolean[] = [];
+  const denom = new DDSum();
+  const row = new Float64Array(C);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const r = o * inner + j;
+      const base = o * C * inner + j;
+      for (let c = 0; c < C; c++) row[c] = x[base + c * inner];
+      const q = new Float64Array(C);
+      let ign = false;
+      if (isProb) {
+        for (let c = 0; c < C; c++) q[c] = (1 - eps) * Number(target[base + c * inner]) + eps / C;
+        denom.add(1);
+      } else {
+        const t = Number(target[r]);
+        if (t === ignore) {
+          ign = true;
+        } else {
+          for (let c = 0; c < C; c++) q[c] = (c === t ? 1 - eps : 0) + eps / C;
+          denom.add(w(t));
+        }
+      }
+      const lp = refRow(row, 1, true);
+      logp.push(lp);
+      qs.push(q);
+      ignored.push(ign);
+      if (ign) continue;
+      const acc = new DDSum();
+      if (isProb || eps > 0) {
+        for (let c = 0; c < C; c++) acc.add(-w(c) * q[c] * lp[c]);
+      } else {
+        const t = Number(target[r]);
+        acc.add(-w(t) * lp[t]);
+      }
+      losses[r] = acc.value();
+    }
+  }
+  const total = new DDSum();
+  for (let r = 0; r < rows; r++) total.add(losses[r]);
+  const denomV = denom.value();
+  const loss = reduction === 'sum' ? total.value() : reduction === 'mean' ? total.value() / denomV : NaN;
+  const g = reduction === 'mean' ? 1 / denomV : 1;
+
+  // d loss_r / d x_c = sum_k w_k q'_k (p_c - [k == c]) = p_c * sum_k w_k q'_k - w_c q'_c
+  const grad = new Float64Array(x.length);
+  const mag = new Float64Array(x.length);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const r = o * inner + j;
+      if (ignored[r]) continue;
+      const base = o * C * inner + j;
+      const lp = logp[r];
+      const q = qs[r];
+      const As = new DDSum();
+      for (let c = 0; c < C; c++) As.add(w(c) * q[c]);
+      const A = As.value();
+      for (let c = 0; c < C; c++) {
+        const p = Math.exp(lp[c]);
+        grad[base + c * inner] = g * (p * A - w(c) * q[c]);
+        mag[base + c * inner] = Math.abs(g) * (p * Math.abs(A) + Math.abs(w(c) * q[c]));
+      }
+    }
+  }
+  return { losses, loss, grad, gradMagnitude: mag };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Normal(0, scale) samples. */
+export function randn(n: number, seed: number, scale = 1): Float64Array {
+  const r = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(r(), 1e-300);
+    out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+  }
+  return out;
+}

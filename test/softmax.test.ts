@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+
+import { as, checkClose, DTYPES, lk, TOL } from './helpers.js';
+import { randn, refSoftmax, rng } from './reference.js';
+
+const LENGTHS = [0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 65, 1000, 32000];
+
+describe.each(DTYPES)('softmax / logSoftmax ($name)', ({ name, ctor }) => {
+  const tol = TOL[name];
+
+  it('matches the worked example softmax([1.5, 0.8, -0.2]) = [0.5955, 0.2957, 0.1088]', () => {
+    const y = lk.softmax(new ctor([1.5, 0.8, -0.2]));
+    expect(y).toBeInstanceOf(ctor);
+    expect(Array.from(y).map((v) => Number(v.toFixed(4)))).toEqual([0.5955, 0.2957, 0.1088]);
+  });
+
+  it.each(LENGTHS)('one row of length %i, several scales', (n) => {
+    for (const scale of [1, 10, 40]) {
+      const x = as(ctor, randn(n, 1000 + n, scale));
+      const ref = refSoftmax(x, [n], -1);
+      checkClose(lk.softmax(x), ref, tol.softmax, 'rel', tol.floor, `softmax n=${n} scale=${scale}`);
+      const lref = refSoftmax(x, [n], -1, 1, true);
+      checkClose(lk.logSoftmax(x), lref, tol.logSoftmax, 'log', 0, `logSoftmax n=${n} scale=${scale}`);
+    }
+  });
+
+  it.each([1, 2, 3, 7, 17, 100])('%i rows of several lengths', (rows) => {
+    for (const C of [1, 3, 16, 33, 1000]) {
+      const x = as(ctor, randn(rows * C, rows * 7 + C, 5));
+      checkClose(lk.softmax(x, { shape: [rows, C] }), refSoftmax(x, [rows, C], -1), tol.softmax, 'rel', tol.floor, `softmax ${rows}x${C}`);
+      checkClose(lk.logSoftmax(x, { shape: [rows, C] }), refSoftmax(x, [rows, C], -1, 1, true), tol.logSoftmax, 'log', 0, `logSoftmax ${rows}x${C}`);
+    }
+  });
+
+  it('one row of 1,000,000 (chunked path) and rows just past the chunk size', () => {
+    for (const [rows, C] of [
+      [1, 1_000_000],
+      [3, 16385],
+      [2, 40000],
+    ]) {
+      const x = as(ctor, randn(rows * C, C, 8));
+      checkClose(lk.softmax(x, { shape: [rows, C] }), refSoftmax(x, [rows, C], -1), tol.softmax, 'rel', tol.floor, `softmax ${rows}x${C}`);
+      checkClose(lk.logSoftmax(x, { shape: [rows, C] }), refSoftmax(x, [rows, C], -1, 1, true), tol.logSoftmax, 'log', 0, `logSoftmax ${rows}x${C}`);
+    }
+  });
+
+  it('every axis of 1-D to 4-D shapes', () => {
+    const r = rng(7);
+    for (let rank = 1; rank <= 4; rank++) {
+      for (let trial = 0; trial < 6; trial++) {
+        const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * (rank > 2 ? 9 : 40)));
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = as(ctor, randn(n, rank * 100 + trial, 6));
+        for (let axis = -rank; axis < rank; axis++) {
+          const what = `shape [${shape}] axis ${axis}`;
+          checkClose(lk.softmax(x, { shape, axis }), refSoftmax(x, shape, axis), tol.softmax, 'rel', tol.floor, `softmax ${what}`);
+          checkClose(lk.logSoftmax(x, { shape, axis }), refSoftmax(x, shape, axis, 1, true), tol.logSoftmax, 'log', 0, `logSoftmax ${what}`);
+        }
+      }
+    }
+  });
+
+  it('a non-last axis with many columns (partial register tails)', () => {
+    for (const shape of [
+      [2, 50, 37],
+      [1, 3, 100],
+      [4, 1000, 3],
+    ]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = as(ctor, randn(n, n, 4));
+      checkClose(lk.softmax(x, { shape, axis: 1 }), refSoftmax(x, shape, 1), tol.softmax, 'rel', tol.floor, `softmax [${shape}] axis 1`);
+      checkClose(lk.logSoftmax(x, { shape, axis: 1 }), refSoftmax(x, shape, 1, 1, true), tol.logSoftmax, 'log', 0, `logSoftmax [${shape}] axis 1`);
+    }
+  });
+
+  it('temperature', () => {
+    for (const t of [0.01, 0.5, 2, 1000]) {
+      for (const [shape, axis] of [
+        [[5, 77], -1],
+        [[6, 5, 7], 1],
+        [[1, 20000], -1],
+      ] as [number[], number][]) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = as(ctor, randn(n, n + 3, 3));
+        const what = `T=${t} [${shape}] axis ${axis}`;
+        checkClose(lk.softmax(x, { shape, axis, temperature: t }), refSoftmax(x, shape, axis, t), tol.softmax, 'rel', tol.floor, `softmax ${what}`);
+        checkClose(lk.logSoftmax(x, { shape, axis, temperature: t }), refSoftmax(x, shape, axis, t, true), tol.logSoftmax, 'log', 0, `logSoftmax ${what}`);
+      }
+    }
+  });
+
+  it('writes into out, and in place when out is x', () => {
+    const x = as(ctor, randn(3 * 50, 5, 2));
+    const ref = refSoftmax(x, [3, 50], -1);
+    const out = new ctor(x.length);
+    const y = lk.softmax(x, { shape: [3, 50], out });
+    expect(y).toBe(out);
+    checkClose(out, ref, tol.softmax, 'rel', tol.floor, 'out');
+    const copy = ctor.from(x);
+    expect(lk.logSoftmax(copy, { shape: [3, 50], out: copy })).toBe(copy);
+    checkClose(copy, refSoftmax(x, [3, 50], -1, 1, true), tol.logSoftmax, 'log', 0, 'in place');
+    const big = as(ctor, randn(40000, 9, 5));
+    const bigRef = refSoftmax(big, [40000], -1);
+    lk.softmax(big, { out: big });
+    checkClose(big, bigRef, tol.softmax, 'rel', tol.floor, 'in place, chunked');
+  });
+
+  it('works on views with a byte offset', () => {
+    const backing = as(ctor, randn(130, 77, 3));
+    const x = backing.subarray(3, 3 + 120);
+    const out = new ctor(130).subarray(5, 125);
+    lk.softmax(x, { shape: [4, 30], out });
+    checkClose(out, refSoftmax(x, [4, 30], -1), tol.softmax, 'rel', tol.floor, 'view');
+  });
+
+  it('returns an empty array for empty input, including zero-size dimensions', () => {
+    expect(lk.softmax(new ctor(0))).toEqual(new ctor(0));
+    expect(lk.logSoftmax(new ctor(0), { shape: [0, 5] })).toEqual(new ctor(0));
+    expect(lk.softmax(new ctor(0), { shape: [4, 0, 3], axis: 1 })).toEqual(new ctor(0));
+  });
+});
+
+describe.each(DTYPES)('special values ($name)', ({ ctor }) => {
+  const inf = Infinity;
+  const check = (x: number[], shape?: number[], axis?: number) => {
+    const xa = new ctor(x);
+    const s = shape ?? [x.length];
+    const a = axis ?? -1;
+    checkClose(lk.softmax(xa, { shape: s, axis: a }), refSoftmax(xa, s, a), 3e-7, 'rel', 1e-30, `softmax [${x}]`);
+    checkClose(lk.logSoftmax(xa, { shape: s, axis: a }), refSoftmax(xa, s, a, 1, true), 3e-7, 'log', 0, `logSoftmax [${x}]`);
+    return { p: lk.softmax(xa, { shape: s, axis: a }), l: lk.logSoftmax(xa, { shape: s, axis: a }) };
+  };
+
+  it('follows PyTorch: NaN or +Infinity poison the row, all -Infinity gives NaN, -Infinity entries give 0', () => {
+    expect(Array.from(check([1, NaN, 2]).p).every(Number.isNaN)).toBe(true);
+    expect(Array.from(check([1, inf, 2]).p).every(Number.isNaN)).toBe(true);
+    expect(Array.from(check([-inf, -inf]).p).every(Number.isNaN)).toBe(true);
+    const r = check([-inf, 0, -inf, 0]);
+    expect(Array.from(r.p)).toEqual([0, 0.5, 0, 0.5]);
+    expect(r.l[0]).toBe(-inf);
+    expect(r.l[2]).toBe(-inf);
+  });
+
+  it('places NaN, +Infinity and -Infinity at the first, last and tail positions of every length 1..50', () => {
+    for (let n = 1; n <= 50; n++) {
+      const base = Array.from(randn(n, n, 3));
+      for (const pos of new Set([0, n - 1, n - (n % 16 || 16), n - (n % 8 || 8), Math.floor(n / 2)])) {
+        if (pos < 0 || pos >= n) continue;
+        for (const v of [NaN, inf, -inf]) {
+          const x = base.slice();
+          x[pos] = v;
+          check(x);
+        }
+      }
+    }
+  });
+
+  it('handles rows of -Infinity among ordinary rows, and special values along a non-last axis', () => {
+    check([-inf, -inf, 1, 2, 3, NaN, 0, 1], [4, 2]);
+    check([-inf, 1, -inf, 2, -inf, NaN, -inf, inf, 5, 6, 7, 8], [2, 3, 2], 1);
+  });
+
+  it('keeps full relative accuracy for widely spread and huge inputs', () => {
+    check([1e30, 0, -1e30]);
+    check([3e38, -3e38, 1]);
+    check([0.001, -60.5, -69, -80, -87, -100, -103.9, -104.1, -200]);
+    check([1000.5, 900.3, 990.25, 999.9999]);
+  });
+
+  it('chunked rows: a chunk of only -Infinity, NaN hidden in such a chunk, +Infinity in a later chunk', () => {
+    const n = 40000;
+    const x = Array.from(randn(n, 3, 2));
+    for (let i = 0; i < 16384; i++) x[i] = -inf;
+    check(x);
+    const y = x.slice();
+    y[100] = NaN;
+    expect(Array.from(check(y).p).every(Number.isNaN)).toBe(true);
+    const z = x.slice();
+    z[39999] = inf;
+    expect(Array.from(check(z).p).every(Number.isNaN)).toBe(true);
+    const all = new Array(n).fill(-inf);
+    expect(Array.from(check(all).p).every(Number.isNaN)).toBe(true);
+  });
+});
