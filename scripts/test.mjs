@@ -12,9 +12,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const vitest = path.join(path.dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
 
+// LOGITKIT_TEST_NODE: the command that runs node for the tests (e.g. qemu-aarch64 with an arm64
+// node, see scripts/test-arm64.sh); space-separated, default this node.
+const nodeCmd = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
+const runNode = (args, opts) => spawnSync(nodeCmd[0], [...nodeCmd.slice(1), ...args], opts);
+
 const env = { ...process.env };
 delete env.LOGITKIT_ISA;
-const probe = spawnSync(process.execPath, ['-p', "JSON.stringify(require('./dist/index.js').info())"], { cwd: root, env, encoding: 'utf8' });
+const probe = runNode(['-p', "JSON.stringify(require('./dist/index.js').info())"], { cwd: root, env, encoding: 'utf8' });
 if (probe.status !== 0) {
   process.stderr.write(probe.stderr);
   process.exit(1);
@@ -28,7 +33,7 @@ const results = [];
 for (const isa of isas) {
   console.log(`\n=== LOGITKIT_ISA=${isa} ===`);
   const report = path.join(tmp, `${isa}.json`);
-  const r = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  const r = runNode([vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
     cwd: root,
     env: { ...env, LOGITKIT_ISA: isa },
     stdio: 'inherit',

@@ -1,0 +1,151 @@
+// NEON (AArch64 Advanced SIMD) kernels: 4 floats / 2 doubles per register. Advanced SIMD is part of
+// every AArch64 CPU, so no runtime check is needed. NEON has no masked loads: tails go through a
+// small buffer on the stack.
+#include <arm_neon.h>
+
+#include <cstring>
+
+#include "../kernels/instantiate.h"
+
+namespace logitkit {
+namespace isa_neon {
+
+struct F32 {
+  using T = float;
+  using R = float32x4_t;
+  static constexpr size_t N = 4;
+
+  static R set1(T v) { return vdupq_n_f32(v); }
+  static R load(const T* p) { return vld1q_f32(p); }
+  static void store(T* p, R v) { vst1q_f32(p, v); }
+  static R load_tail(const T* p, size_t n, T fill) {
+    T buf[N] = {fill, fill, fill, fill};
+    std::memcpy(buf, p, n * sizeof(T));
+    return vld1q_f32(buf);
+  }
+  static void store_tail(T* p, R v, size_t n) {
+    T buf[N];
+    vst1q_f32(buf, v);
+    std::memcpy(p, buf, n * sizeof(T));
+  }
+  static R add(R a, R b) { return vaddq_f32(a, b); }
+  static R sub(R a, R b) { return vsubq_f32(a, b); }
+  static R mul(R a, R b) { return vmulq_f32(a, b); }
+  static R fma(R a, R b, R c) { return vfmaq_f32(c, a, b); }
+  static R fms(R a, R b, R c) { return vnegq_f32(vfmsq_f32(c, a, b)); }
+  static R max(R a, R b) { return vmaxq_f32(a, b); }  // NaN if either is NaN
+  static R keep_if_ge(R a, R b, R x) {
+    return vreinterpretq_f32_u32(vandq_u32(vcgeq_f32(a, b), vreinterpretq_u32_f32(x)));
+  }
+  static R round(R r) { return vrndnq_f32(r); }
+  static R ldexp(R p, R k) {
+    const int32x4_t ki = vcvtq_s32_f32(k);
+    const int32x4_t k1 = vshrq_n_s32(ki, 1), k2 = vsubq_s32(ki, k1);
+    const int32x4_t bias = vdupq_n_s32(127);
+    const R f1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k1, bias), 23));
+    const R f2 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k2, bias), 23));
+    return vmulq_f32(vmulq_f32(p, f2), f1);
+  }
+  static T hmax(R v) { return vmaxvq_f32(v); }
+  struct Acc {
+    float64x2_t lo, hi;  // lanes 0-1 and 2-3 in binary64
+  };
+  static Acc acc_zero() { return Acc{vdupq_n_f64(0.0), vdupq_n_f64(0.0)}; }
+  static void acc_add(Acc& a, R v) {
+    a.lo = vaddq_f64(a.lo, vcvt_f64_f32(vget_low_f32(v)));
+    a.hi = vaddq_f64(a.hi, vcvt_high_f64_f32(v));
+  }
+  static void acc_add_prod(Acc& a, R x, R y) {
+    a.lo = vfmaq_f64(a.lo, vcvt_f64_f32(vget_low_f32(x)), vcvt_f64_f32(vget_low_f32(y)));
+    a.hi = vfmaq_f64(a.hi, vcvt_high_f64_f32(x), vcvt_high_f64_f32(y));
+  }
+  static void acc_lanes(const Acc& a, double* hi, double* lo) {
+    vst1q_f64(hi, a.lo);
+    vst1q_f64(hi + 2, a.hi);
+    for (size_t j = 0; j < N; ++j) lo[j] = 0.0;
+  }
+  static DD acc_total(const Acc& a) {
+    double h[N], l[N];
+    acc_lanes(a, h, l);
+    return DD{(h[0] + h[2]) + (h[1] + h[3]), 0.0};
+  }
+};
+
+struct F64 {
+  using T = double;
+  using R = float64x2_t;
+  static constexpr size_t N = 2;
+
+  static R set1(T v) { return vdupq_n_f64(v); }
+  static R load(const T* p) { return vld1q_f64(p); }
+  static void store(T* p, R v) { vst1q_f64(p, v); }
+  static R load_tail(const T* p, size_t n, T fill) {
+    T buf[N] = {fill, fill};
+    std::memcpy(buf, p, n * sizeof(T));
+    return vld1q_f64(buf);
+  }
+  static void store_tail(T* p, R v, size_t n) {
+    T buf[N];
+    vst1q_f64(buf, v);
+    std::memcpy(p, buf, n * sizeof(T));
+  }
+  static R add(R a, R b) { return vaddq_f64(a, b); }
+  static R sub(R a, R b) { return vsubq_f64(a, b); }
+  static R mul(R a, R b) { return vmulq_f64(a, b); }
+  static R fma(R a, R b, R c) { return vfmaq_f64(c, a, b); }
+  static R fms(R a, R b, R c) { return vnegq_f64(vfmsq_f64(c, a, b)); }
+  static R max(R a, R b) { return vmaxq_f64(a, b); }
+  static R keep_if_ge(R a, R b, R x) {
+    return vreinterpretq_f64_u64(vandq_u64(vcgeq_f64(a, b), vreinterpretq_u64_f64(x)));
+  }
+  static R round(R r) { return vrndnq_f64(r); }
+  static R ldexp(R p, R k) {
+    const int64x2_t ki = vcvtq_s64_f64(k);
+    const int64x2_t k1 = vshrq_n_s64(ki, 1), k2 = vsubq_s64(ki, k1);
+    const int64x2_t bias = vdupq_n_s64(1023);
+    const R f1 = vreinterpretq_f64_s64(vshlq_n_s64(vaddq_s64(k1, bias), 52));
+    const R f2 = vreinterpretq_f64_s64(vshlq_n_s64(vaddq_s64(k2, bias), 52));
+    return vmulq_f64(vmulq_f64(p, f2), f1);
+  }
+  static T hmax(R v) { return vmaxvq_f64(v); }
+  struct Acc {
+    float64x2_t s, c;  // per-lane TwoSum: s + c is the lane's sum
+  };
+  static Acc acc_zero() { return Acc{vdupq_n_f64(0.0), vdupq_n_f64(0.0)}; }
+  static void acc_add(Acc& a, R v) {
+    const R s = vaddq_f64(a.s, v);
+    const R bb = vsubq_f64(s, a.s);
+    const R err = vaddq_f64(vsubq_f64(a.s, vsubq_f64(s, bb)), vsubq_f64(v, bb));
+    a.s = s;
+    a.c = vaddq_f64(a.c, err);
+  }
+  static void acc_add_prod(Acc& a, R x, R y) {
+    const R p = vmulq_f64(x, y);
+    acc_add(a, p);
+    a.c = vaddq_f64(a.c, fms(x, y, p));
+  }
+  static void acc_lanes(const Acc& a, double* hi, double* lo) {
+    double s[N], c[N];
+    vst1q_f64(s, a.s);
+    vst1q_f64(c, a.c);
+    for (size_t j = 0; j < N; ++j) {
+      DD t = two_sum(s[j], c[j]);
+      hi[j] = t.hi;
+      lo[j] = t.lo;
+    }
+  }
+  static DD acc_total(const Acc& a) {
+    double h[N], l[N];
+    acc_lanes(a, h, l);
+    return dd_add(DD{h[0], l[0]}, DD{h[1], l[1]});
+  }
+};
+
+}  // namespace isa_neon
+
+const KernelTable* neon_table() {
+  static const KernelTable table = make_table<isa_neon::F32, isa_neon::F64>("neon");
+  return &table;
+}
+
+}  // namespace logitkit
