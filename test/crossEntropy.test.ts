@@ -135,6 +135,18 @@ describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
     expect(losses[2]).toBe(0);
   });
 
+  it('a confident prediction keeps the relative accuracy of its tiny loss', () => {
+    for (const big of [8, 20, 30]) {
+      const x = new ctor([big, 0, 0, 0.5]);
+      const v = lk.crossEntropy(x, Int32Array.from([0]), { shape: [1, 4] });
+      const ref = refCrossEntropy(x, Int32Array.from([0]), false, [1, 4], -1).loss;
+      // f64 rows sum with compensation: full relative accuracy. f32 rows sum in plain binary64, so
+      // a loss near 0 also carries an absolute error of about 2^-52 (float32 PyTorch returns 0 here).
+      const ok = relErr(v, ref) <= ltol || (name === 'f32' && Math.abs(v - ref) <= 2 ** -52);
+      expect(ok, `logit ${big}: ${v} vs ${ref}`).toBe(true);
+    }
+  });
+
   it('the reference gradient agrees with central differences of the reference loss', () => {
     const shape = [3, 4];
     const x = Array.from(randn(12, 99, 1));

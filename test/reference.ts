@@ -89,8 +89,10 @@ export function refRow(x: ArrayLike<number>, temperature = 1, log = false): Floa
     }
     return y;
   }
-  const L = Math.log(s.hi);
-  const Llo = s.lo / s.hi;
+  // near 1, log1p of the exact s - 1 (a dominant maximum: tiny losses keep their digits)
+  const near1 = s.hi >= 0.5 && s.hi <= 2;
+  const L = near1 ? Math.log1p(s.hi - 1 + s.lo) : Math.log(s.hi);
+  const Llo = near1 ? 0 : s.lo / s.hi;
   for (let i = 0; i < n; i++) {
     y[i] = hi[i] === -Infinity ? -Infinity : hi[i] - L + (lo[i] - Llo);
   }

@@ -42,7 +42,12 @@ static inline DD dd_recip(DD s) {
 }
 
 // log(s) for s > 0 as a double-double: log(hi) + lo/hi (|lo/hi| <= 2^-53, so one term suffices).
-static inline DD dd_log(DD s) { return DD{std::log(s.hi), s.lo / s.hi}; }
+// Near 1 (a row whose maximum dominates: the usual confident prediction) it is log1p of the exact
+// s - 1, so a cross-entropy loss of 1e-10 keeps its relative accuracy.
+static inline DD dd_log(DD s) {
+  if (s.hi >= 0.5 && s.hi <= 2.0) return DD{std::log1p((s.hi - 1.0) + s.lo), 0.0};
+  return DD{std::log(s.hi), s.lo / s.hi};
+}
 
 // x - y for finite x (a double) and a double-double y, rounded to double.
 static inline double dd_sub_to_double(double x, DD y) { return (x - y.hi) - y.lo; }

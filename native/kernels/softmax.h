@@ -54,18 +54,41 @@ struct SoftmaxKernels {
     return E::exp_hl(hi, lo);
   }
 
-  template <bool kTemp, bool kStore>
+  // The same without temperature, for a row whose maximum m is finite with |m| < 2^20: x is first
+  // raised to `floor` = m - 104 rounded down (exact in double, so floor - m is in [-104.2, -104]),
+  // which keeps x - m finite and inside the exponential's range in one operation instead of the
+  // three that a general -inf / underflow guard costs. Entries below floor give exp < 2^-150,
+  // which rounds to 0 either way; NaN entries stay NaN (V::max returns NaN when its second operand is).
+  static inline R exp_floored(R x, R vm, R negm, R vfloor) {
+    R hi, lo;
+    E::diff(V::max(vfloor, x), vm, negm, hi, lo);
+    return E::exp_reduced(hi, lo);
+  }
+
+  // The floor for exp_floored, or NaN when the row's maximum does not allow it.
+  static T floor_for(T m) {
+    const double md = static_cast<double>(m);
+    if (!(md > -1048576.0 && md < 1048576.0)) return std::numeric_limits<T>::quiet_NaN();
+    const double f = md + static_cast<double>(ExpLimits<T>::kLowest);
+    T ft = static_cast<T>(f);
+    if (static_cast<double>(ft) > f) ft = std::nextafter(ft, -kInf);
+    return ft;
+  }
+
+  // kFloor: use exp_floored (ih holds the floor then); else exp_of<kTemp>.
+  template <bool kTemp, bool kStore, bool kFloor = false>
   static DD expsum_impl(const T* x, size_t n, R vm, R ih, R il, T* y) {
     typename V::Acc acc = V::acc_zero();
     R negm = V::sub(V::set1(T(0)), vm);
+    auto expv = [&](R v) { return kFloor ? exp_floored(v, vm, negm, ih) : exp_of<kTemp>(v, vm, negm, ih, il); };
     size_t i = 0;
     for (; i + N <= n; i += N) {
-      R e = exp_of<kTemp>(V::load(x + i), vm, negm, ih, il);
+      R e = expv(V::load(x + i));
       if (kStore) V::store(y + i, e);
       V::acc_add(acc, e);
     }
     if (i < n) {
-      R e = exp_of<kTemp>(V::load_tail(x + i, n - i, -kInf), vm, negm, ih, il);
+      R e = expv(V::load_tail(x + i, n - i, -kInf));
       if (kStore) V::store_tail(y + i, e, n - i);
       V::acc_add(acc, e);  // lanes past n hold exp(-inf - m) = 0
     }
@@ -79,6 +102,12 @@ struct SoftmaxKernels {
     split(inv_temp, ih, il);
     R vm = V::set1(m), vih = V::set1(ih), vil = V::set1(il);
     if (is_one(inv_temp)) {
+      const T floor = floor_for(m);
+      if (floor == floor) {
+        const R vf = V::set1(floor);
+        return y ? expsum_impl<false, true, true>(x, n, vm, vf, vil, y)
+                 : expsum_impl<false, false, true>(x, n, vm, vf, vil, y);
+      }
       return y ? expsum_impl<false, true>(x, n, vm, vih, vil, y)
                : expsum_impl<false, false>(x, n, vm, vih, vil, y);
     }
@@ -133,9 +162,33 @@ struct SoftmaxKernels {
       logwrite_impl<true>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
   }
 
+  // Rows shorter than this go through the column kernel, one row per lane, N rows at a time via a
+  // transposed tile: a row of 3 then costs a few lane operations instead of three passes with
+  // horizontal reductions and a scalar reciprocal of its own.
+  static constexpr size_t kShortRow = 16;
+
+  static void short_rows(const SoftmaxArgs<T>& a, size_t rows) {
+    const size_t C = a.C;
+    alignas(64) T tin[kShortRow * N], tout[kShortRow * N];
+    SoftmaxArgs<T> t = a;
+    t.x = tin;
+    t.y = tout;
+    for (size_t r0 = 0; r0 < rows; r0 += N) {
+      const size_t nl = rows - r0 < N ? rows - r0 : N;
+      const T* x = a.x + r0 * C;
+      for (size_t j = 0; j < nl; ++j)
+        for (size_t c = 0; c < C; ++c) tin[c * N + j] = x[j * C + c];
+      cols_impl_dispatch(t, N, nl);
+      T* y = a.y + r0 * C;
+      for (size_t j = 0; j < nl; ++j)
+        for (size_t c = 0; c < C; ++c) y[j * C + c] = tout[c * N + j];
+    }
+  }
+
   static void rows(const SoftmaxArgs<T>& a, size_t rows) {
     const size_t C = a.C;
     if (C == 0) return;
+    if (C < kShortRow && N > 1) return short_rows(a, rows);
     for (size_t r = 0; r < rows; ++r) {
       const T* x = a.x + r * C;
       T* y = a.y + r * C;
@@ -192,10 +245,14 @@ struct SoftmaxKernels {
     }
   }
 
-  static void cols(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
-    if (a.C == 0 || nl == 0) return;
+  static void cols_impl_dispatch(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
     if (is_one(a.inv_temp)) cols_impl<false>(a, stride, nl);
     else cols_impl<true>(a, stride, nl);
+  }
+
+  static void cols(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
+    if (a.C == 0 || nl == 0) return;
+    cols_impl_dispatch(a, stride, nl);
   }
 
   static void exp(const T* x, T* y, size_t n) {
