@@ -99,15 +99,20 @@ export function refRow(x: ArrayLike<number>, temperature = 1, log = false): Floa
   return y;
 }
 
-/** Applies refRow along `axis` of a row-major tensor. */
-export function refSoftmax(x: ArrayLike<number>, shape: number[], axis: number, temperature = 1, log = false): Float64Array {
+/** A row-major shape seen as outer x C x inner around `axis` (negative counts from the end). */
+export function splitShape(shape: number[], axis: number): { outer: number; C: number; inner: number } {
   const rank = shape.length;
   const ax = axis < 0 ? axis + rank : axis;
   let outer = 1;
   let inner = 1;
   for (let i = 0; i < ax; i++) outer *= shape[i];
   for (let i = ax + 1; i < rank; i++) inner *= shape[i];
-  const C = shape[ax];
+  return { outer, C: shape[ax], inner };
+}
+
+/** Applies refRow along `axis` of a row-major tensor. */
+export function refSoftmax(x: ArrayLike<number>, shape: number[], axis: number, temperature = 1, log = false): Float64Array {
+  const { outer, C, inner } = splitShape(shape, axis);
   const y = new Float64Array(x.length);
   const row = new Float64Array(C);
   for (let o = 0; o < outer; o++) {
@@ -140,13 +145,7 @@ export function refCrossEntropy(
   axis: number,
   opts: { weight?: ArrayLike<number>; ignoreIndex?: number; labelSmoothing?: number; reduction?: 'mean' | 'sum' | 'none' } = {},
 ): RefCrossEntropy {
-  const rank = shape.length;
-  const ax = axis < 0 ? axis + rank : axis;
-  let outer = 1;
-  let inner = 1;
-  for (let i = 0; i < ax; i++) outer *= shape[i];
-  for (let i = ax + 1; i < rank; i++) inner *= shape[i];
-  const C = shape[ax];
+  const { outer, C, inner } = splitShape(shape, axis);
   const rows = outer * inner;
   const eps = opts.labelSmoothing ?? 0;
   const ignore = opts.ignoreIndex ?? -100;

@@ -2,6 +2,7 @@
 // dispatch.cc has seen AVX2 and FMA in CPUID and the YMM state enabled in XCR0.
 #include <immintrin.h>
 
+#include "../kernels/compensated_sum.h"
 #include "../kernels/instantiate.h"
 
 namespace logitkit {
@@ -70,7 +71,7 @@ struct F32 {
   }
 };
 
-struct F64 {
+struct F64Ops {
   using T = double;
   using R = __m256d;
   static constexpr size_t N = 4;
@@ -107,40 +108,10 @@ struct F64 {
     m = _mm_max_sd(m, _mm_unpackhi_pd(m, m));
     return _mm_cvtsd_f64(m);
   }
-  struct Acc {
-    __m256d s, c;  // per-lane TwoSum: s + c is the lane's sum
-  };
-  static Acc acc_zero() { return Acc{_mm256_setzero_pd(), _mm256_setzero_pd()}; }
-  static void acc_add(Acc& a, R v) {
-    const R s = _mm256_add_pd(a.s, v);
-    const R bb = _mm256_sub_pd(s, a.s);
-    const R err = _mm256_add_pd(_mm256_sub_pd(a.s, _mm256_sub_pd(s, bb)), _mm256_sub_pd(v, bb));
-    a.s = s;
-    a.c = _mm256_add_pd(a.c, err);
-  }
-  static void acc_add_prod(Acc& a, R x, R y) {
-    const R p = _mm256_mul_pd(x, y);
-    acc_add(a, p);
-    a.c = _mm256_add_pd(a.c, _mm256_fmsub_pd(x, y, p));
-  }
-  static void acc_lanes(const Acc& a, double* hi, double* lo) {
-    double s[N], c[N];
-    _mm256_storeu_pd(s, a.s);
-    _mm256_storeu_pd(c, a.c);
-    for (size_t j = 0; j < N; ++j) {
-      DD t = two_sum(s[j], c[j]);
-      hi[j] = t.hi;
-      lo[j] = t.lo;
-    }
-  }
-  static DD acc_total(const Acc& a) {
-    double h[N], l[N];
-    acc_lanes(a, h, l);
-    DD t{0.0, 0.0};
-    for (size_t j = 0; j < N; ++j) t = dd_add(t, DD{h[j], l[j]});
-    return t;
-  }
 };
+
+// Sums of double data: compensated, from the shared accumulator.
+struct F64 : F64Ops, CompensatedSum<F64Ops> {};
 
 }  // namespace isa_avx2
 

@@ -2,8 +2,15 @@
 // -mavx512bw -mavx512dq -mavx512vl -mfma; only called after dispatch.cc has seen those in CPUID and
 // the opmask/ZMM state enabled in XCR0. Tails use masked loads and stores, 2^k uses vscalefps,
 // which also rounds subnormal results once.
+// GCC 12 warns that the `__Y` temporaries inside its own avx512fintrin.h helpers (the reduce
+// intrinsics) "may be used uninitialized": a false positive in the compiler's header, not here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
+#include "../kernels/compensated_sum.h"
 #include "../kernels/instantiate.h"
 
 namespace logitkit {
@@ -58,7 +65,7 @@ struct F32 {
   }
 };
 
-struct F64 {
+struct F64Ops {
   using T = double;
   using R = __m512d;
   static constexpr size_t N = 8;
@@ -79,40 +86,10 @@ struct F64 {
   static R round(R r) { return _mm512_roundscale_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static R ldexp(R p, R k) { return _mm512_scalef_pd(p, k); }
   static T hmax(R v) { return _mm512_reduce_max_pd(v); }
-  struct Acc {
-    __m512d s, c;  // per-lane TwoSum: s + c is the lane's sum
-  };
-  static Acc acc_zero() { return Acc{_mm512_setzero_pd(), _mm512_setzero_pd()}; }
-  static void acc_add(Acc& a, R v) {
-    const R s = _mm512_add_pd(a.s, v);
-    const R bb = _mm512_sub_pd(s, a.s);
-    const R err = _mm512_add_pd(_mm512_sub_pd(a.s, _mm512_sub_pd(s, bb)), _mm512_sub_pd(v, bb));
-    a.s = s;
-    a.c = _mm512_add_pd(a.c, err);
-  }
-  static void acc_add_prod(Acc& a, R x, R y) {
-    const R p = _mm512_mul_pd(x, y);
-    acc_add(a, p);
-    a.c = _mm512_add_pd(a.c, _mm512_fmsub_pd(x, y, p));
-  }
-  static void acc_lanes(const Acc& a, double* hi, double* lo) {
-    double s[N], c[N];
-    _mm512_storeu_pd(s, a.s);
-    _mm512_storeu_pd(c, a.c);
-    for (size_t j = 0; j < N; ++j) {
-      DD t = two_sum(s[j], c[j]);
-      hi[j] = t.hi;
-      lo[j] = t.lo;
-    }
-  }
-  static DD acc_total(const Acc& a) {
-    double h[N], l[N];
-    acc_lanes(a, h, l);
-    DD t{0.0, 0.0};
-    for (size_t j = 0; j < N; ++j) t = dd_add(t, DD{h[j], l[j]});
-    return t;
-  }
 };
+
+// Sums of double data: compensated, from the shared accumulator.
+struct F64 : F64Ops, CompensatedSum<F64Ops> {};
 
 }  // namespace isa_avx512
 

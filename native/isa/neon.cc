@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "../kernels/compensated_sum.h"
 #include "../kernels/instantiate.h"
 
 namespace logitkit {
@@ -71,7 +72,7 @@ struct F32 {
   }
 };
 
-struct F64 {
+struct F64Ops {
   using T = double;
   using R = float64x2_t;
   static constexpr size_t N = 2;
@@ -108,38 +109,10 @@ struct F64 {
     return vmulq_f64(vmulq_f64(p, f2), f1);
   }
   static T hmax(R v) { return vmaxvq_f64(v); }
-  struct Acc {
-    float64x2_t s, c;  // per-lane TwoSum: s + c is the lane's sum
-  };
-  static Acc acc_zero() { return Acc{vdupq_n_f64(0.0), vdupq_n_f64(0.0)}; }
-  static void acc_add(Acc& a, R v) {
-    const R s = vaddq_f64(a.s, v);
-    const R bb = vsubq_f64(s, a.s);
-    const R err = vaddq_f64(vsubq_f64(a.s, vsubq_f64(s, bb)), vsubq_f64(v, bb));
-    a.s = s;
-    a.c = vaddq_f64(a.c, err);
-  }
-  static void acc_add_prod(Acc& a, R x, R y) {
-    const R p = vmulq_f64(x, y);
-    acc_add(a, p);
-    a.c = vaddq_f64(a.c, fms(x, y, p));
-  }
-  static void acc_lanes(const Acc& a, double* hi, double* lo) {
-    double s[N], c[N];
-    vst1q_f64(s, a.s);
-    vst1q_f64(c, a.c);
-    for (size_t j = 0; j < N; ++j) {
-      DD t = two_sum(s[j], c[j]);
-      hi[j] = t.hi;
-      lo[j] = t.lo;
-    }
-  }
-  static DD acc_total(const Acc& a) {
-    double h[N], l[N];
-    acc_lanes(a, h, l);
-    return dd_add(DD{h[0], l[0]}, DD{h[1], l[1]});
-  }
 };
+
+// Sums of double data: compensated, from the shared accumulator.
+struct F64 : F64Ops, CompensatedSum<F64Ops> {};
 
 }  // namespace isa_neon
 

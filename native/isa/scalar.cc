@@ -2,6 +2,7 @@
 // fallback and the reference point of the SIMD paths.
 #include <cstring>
 
+#include "../kernels/compensated_sum.h"
 #include "../kernels/instantiate.h"
 
 namespace logitkit {
@@ -69,29 +70,12 @@ struct F32 : ScalarBase<float, int32_t, 23, 127> {
   }
 };
 
-struct F64 : ScalarBase<double, int64_t, 52, 1023> {
+struct F64Ops : ScalarBase<double, int64_t, 52, 1023> {
   static R fma(R a, R b, R c) { return std::fma(a, b, c); }
   static R fms(R a, R b, R c) { return std::fma(a, b, -c); }
-  using Acc = DD;
-  static Acc acc_zero() { return DD{0.0, 0.0}; }
-  static void acc_add(Acc& acc, R v) {
-    DD s = two_sum(acc.hi, v);
-    acc.hi = s.hi;
-    acc.lo += s.lo;
-  }
-  static void acc_add_prod(Acc& acc, R a, R b) {
-    double p = a * b;
-    double e = std::fma(a, b, -p);
-    acc_add(acc, p);
-    acc.lo += e;
-  }
-  static DD acc_total(const Acc& acc) { return dd_add(DD{acc.hi, 0.0}, DD{acc.lo, 0.0}); }
-  static void acc_lanes(const Acc& acc, double* hi, double* lo) {
-    DD t = acc_total(acc);
-    hi[0] = t.hi;
-    lo[0] = t.lo;
-  }
 };
+
+struct F64 : F64Ops, CompensatedSum<F64Ops> {};
 
 }  // namespace isa_scalar
 

@@ -77,7 +77,7 @@ struct Exp {
       return V::fma(pair<6>(r), r4, V::fma(pair<4>(r), r2, pair<2>(r)));
     } else {
       // degree 13: q has 12 coefficients, six pairs in powers of r^2
-      const R r4 = V::mul(r2, r2), r8 = V::mul(r4, r4);
+      const R r4 = V::mul(r2, r2);
       const R lo = V::fma(V::fma(pair<6>(r), r2, pair<4>(r)), r2, pair<2>(r));
       const R hi = V::fma(V::fma(pair<12>(r), r2, pair<10>(r)), r2, pair<8>(r));
       return V::fma(hi, V::mul(r4, r2), lo);

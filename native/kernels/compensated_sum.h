@@ -1,0 +1,50 @@
+// The wide accumulator of double data, written once over the vector operations of an ISA's traits:
+// per-lane TwoSum, so each lane's s + c is its exact running sum up to second-order terms. An ISA's
+// double traits get Acc, acc_zero, acc_add, acc_add_prod, acc_lanes and acc_total by deriving from
+// CompensatedSum<Ops>, where Ops holds that ISA's arithmetic.
+#pragma once
+
+#include "common.h"
+
+namespace logitkit {
+
+template <class Ops>
+struct CompensatedSum {
+  using Reg = typename Ops::R;  // not "R": F64 derives from both, and R must stay unambiguous
+  static constexpr size_t kLanes = Ops::N;
+  struct Acc {
+    Reg s, c;
+  };
+  static Acc acc_zero() { return Acc{Ops::set1(0.0), Ops::set1(0.0)}; }
+  static void acc_add(Acc& a, Reg v) {
+    const Reg s = Ops::add(a.s, v);
+    const Reg bb = Ops::sub(s, a.s);
+    const Reg err = Ops::add(Ops::sub(a.s, Ops::sub(s, bb)), Ops::sub(v, bb));
+    a.s = s;
+    a.c = Ops::add(a.c, err);
+  }
+  static void acc_add_prod(Acc& a, Reg x, Reg y) {
+    const Reg p = Ops::mul(x, y);
+    acc_add(a, p);
+    a.c = Ops::add(a.c, Ops::fms(x, y, p));  // the product's rounding error, exactly
+  }
+  static void acc_lanes(const Acc& a, double* hi, double* lo) {
+    double s[kLanes], c[kLanes];
+    Ops::store(s, a.s);
+    Ops::store(c, a.c);
+    for (size_t j = 0; j < kLanes; ++j) {
+      const DD t = two_sum(s[j], c[j]);
+      hi[j] = t.hi;
+      lo[j] = t.lo;
+    }
+  }
+  static DD acc_total(const Acc& a) {
+    double h[kLanes], l[kLanes];
+    acc_lanes(a, h, l);
+    DD t{0.0, 0.0};
+    for (size_t j = 0; j < kLanes; ++j) t = dd_add(t, DD{h[j], l[j]});
+    return t;
+  }
+};
+
+}  // namespace logitkit
