@@ -68,7 +68,7 @@ export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray
   let reduction: Reduction = 'mean';
   if (o.reduction !== undefined) {
     if (typeof o.reduction !== 'string') throw typeError('reduction', "'mean', 'sum' or 'none'", o.reduction);
-    if (!(o.reduction in REDUCTIONS) || !Object.prototype.hasOwnProperty.call(REDUCTIONS, o.reduction)) {
+    if (!Object.prototype.hasOwnProperty.call(REDUCTIONS, o.reduction)) {
       throw rangeError('reduction', "'mean', 'sum' or 'none'", describe(o.reduction));
     }
     reduction = o.reduction as Reduction;

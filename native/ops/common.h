@@ -8,6 +8,9 @@
 
 namespace logitkit {
 
+// A piece of work handed to parallel_for covers at least this many elements.
+constexpr size_t kGrainElements = size_t(1) << 15;
+
 // 1/temperature as a double-double, clamped so its high part stays finite in T (a temperature below
 // 1/max(T), e.g. 2.9e-39 for float, acts like 1/max(T)).
 template <class T>

@@ -11,8 +11,6 @@ namespace logitkit {
 
 namespace {
 
-constexpr size_t kGrainElements = 1 << 15;
-
 // Reduction over a non-last class axis: tiles of up to 16 columns of one outer index are gathered
 // into contiguous rows, run through the row kernel, and the gradient is scattered back.
 template <class T>

@@ -20,9 +20,6 @@ const Kernels<double>& kernels_of<double>(const KernelTable& t) {
 
 namespace {
 
-// Rows of at least this many elements in total go to one piece of work.
-constexpr size_t kGrainElements = 1 << 15;
-
 // One row longer than kChunk: per-chunk maximum and exp-sum (stored into y for softmax), merged in
 // chunk order, then a per-chunk scale (softmax) or log write. The chunking depends on C only.
 template <class T>
