@@ -1,17 +1,16 @@
 // NEON (AArch64 Advanced SIMD) kernels: 4 floats / 2 doubles per register. Advanced SIMD is part of
 // every AArch64 CPU, so no runtime check is needed. NEON has no masked loads: tails go through a
-// small buffer on the stack.
+// small buffer on the stack (BufferedTail).
 #include <arm_neon.h>
 
-#include <cstring>
-
+#include "../kernels/buffered_tail.h"
 #include "../kernels/compensated_sum.h"
 #include "../kernels/instantiate.h"
 
 namespace logitkit {
 namespace isa_neon {
 
-struct F32 {
+struct F32Ops {
   using T = float;
   using R = float32x4_t;
   static constexpr size_t N = 4;
@@ -19,16 +18,6 @@ struct F32 {
   static R set1(T v) { return vdupq_n_f32(v); }
   static R load(const T* p) { return vld1q_f32(p); }
   static void store(T* p, R v) { vst1q_f32(p, v); }
-  static R load_tail(const T* p, size_t n, T fill) {
-    T buf[N] = {fill, fill, fill, fill};
-    std::memcpy(buf, p, n * sizeof(T));
-    return vld1q_f32(buf);
-  }
-  static void store_tail(T* p, R v, size_t n) {
-    T buf[N];
-    vst1q_f32(buf, v);
-    std::memcpy(p, buf, n * sizeof(T));
-  }
   static R add(R a, R b) { return vaddq_f32(a, b); }
   static R sub(R a, R b) { return vsubq_f32(a, b); }
   static R mul(R a, R b) { return vmulq_f32(a, b); }
@@ -48,6 +37,9 @@ struct F32 {
     return vmulq_f32(vmulq_f32(p, f2), f1);
   }
   static T hmax(R v) { return vmaxvq_f32(v); }
+};
+
+struct F32 : F32Ops, BufferedTail<F32Ops> {
   struct Acc {
     float64x2_t lo, hi;  // lanes 0-1 and 2-3 in binary64
   };
@@ -80,16 +72,6 @@ struct F64Ops {
   static R set1(T v) { return vdupq_n_f64(v); }
   static R load(const T* p) { return vld1q_f64(p); }
   static void store(T* p, R v) { vst1q_f64(p, v); }
-  static R load_tail(const T* p, size_t n, T fill) {
-    T buf[N] = {fill, fill};
-    std::memcpy(buf, p, n * sizeof(T));
-    return vld1q_f64(buf);
-  }
-  static void store_tail(T* p, R v, size_t n) {
-    T buf[N];
-    vst1q_f64(buf, v);
-    std::memcpy(p, buf, n * sizeof(T));
-  }
   static R add(R a, R b) { return vaddq_f64(a, b); }
   static R sub(R a, R b) { return vsubq_f64(a, b); }
   static R mul(R a, R b) { return vmulq_f64(a, b); }
@@ -112,7 +94,7 @@ struct F64Ops {
 };
 
 // Sums of double data: compensated, from the shared accumulator.
-struct F64 : F64Ops, CompensatedSum<F64Ops> {};
+struct F64 : F64Ops, CompensatedSum<F64Ops>, BufferedTail<F64Ops> {};
 
 }  // namespace isa_neon
 
