@@ -75,12 +75,12 @@ struct SoftmaxKernels {
     return ft;
   }
 
-  // kFloor: use exp_floored (ih holds the floor then); else exp_of<kTemp>.
-  template <bool kTemp, bool kStore, bool kFloor = false>
-  static DD expsum_impl(const T* x, size_t n, R vm, R ih, R il, T* y) {
+  // kFloor: exp_floored at vfloor; else exp_of<kTemp> with 1/temperature = ih + il.
+  template <bool kTemp, bool kStore, bool kFloor>
+  static DD expsum_impl(const T* x, size_t n, R vm, R ih, R il, R vfloor, T* y) {
     typename V::Acc acc = V::acc_zero();
     R negm = V::sub(V::set1(T(0)), vm);
-    auto expv = [&](R v) { return kFloor ? exp_floored(v, vm, negm, ih) : exp_of<kTemp>(v, vm, negm, ih, il); };
+    auto expv = [&](R v) { return kFloor ? exp_floored(v, vm, negm, vfloor) : exp_of<kTemp>(v, vm, negm, ih, il); };
     size_t i = 0;
     for (; i + N <= n; i += N) {
       R e = expv(V::load(x + i));
@@ -103,16 +103,17 @@ struct SoftmaxKernels {
     R vm = V::set1(m), vih = V::set1(ih), vil = V::set1(il);
     if (is_one(inv_temp)) {
       const T floor = floor_for(m);
+      const R vf = V::set1(floor);
       if (floor == floor) {
-        const R vf = V::set1(floor);
-        return y ? expsum_impl<false, true, true>(x, n, vm, vf, vil, y)
-                 : expsum_impl<false, false, true>(x, n, vm, vf, vil, y);
+        return y ? expsum_impl<false, true, true>(x, n, vm, vih, vil, vf, y)
+                 : expsum_impl<false, false, true>(x, n, vm, vih, vil, vf, y);
       }
-      return y ? expsum_impl<false, true>(x, n, vm, vih, vil, y)
-               : expsum_impl<false, false>(x, n, vm, vih, vil, y);
+      return y ? expsum_impl<false, true, false>(x, n, vm, vih, vil, vf, y)
+               : expsum_impl<false, false, false>(x, n, vm, vih, vil, vf, y);
     }
-    return y ? expsum_impl<true, true>(x, n, vm, vih, vil, y)
-             : expsum_impl<true, false>(x, n, vm, vih, vil, y);
+    const R none = V::set1(T(0));
+    return y ? expsum_impl<true, true, false>(x, n, vm, vih, vil, none, y)
+             : expsum_impl<true, false, false>(x, n, vm, vih, vil, none, y);
   }
 
   static void scale(T* y, size_t n, DD f) {
