@@ -20,60 +20,81 @@ const Kernels<double>& kernels_of<double>(const KernelTable& t) {
 
 namespace {
 
-// One row longer than kChunk: per-chunk maximum and exp-sum (stored into y for softmax), merged in
-// chunk order, then a per-chunk scale (softmax) or log write. The chunking depends on C only.
+// Rows longer than kChunk, as (row, chunk) units: pass 1 finds each chunk's maximum and exp-sum
+// (storing exp into y for softmax), in parallel; the chunks of a row then merge in chunk order on
+// the calling thread; pass 2 scales (softmax) or writes log-probabilities, in parallel. Chunk
+// boundaries depend on C only, so the result is the same for any thread count, and one huge row
+// keeps every core busy.
 template <class T>
-void softmax_long_row(const Kernels<T>& k, const T* x, T* y, size_t C, DD it, bool log) {
-  const size_t nchunks = (C + kChunk - 1) / kChunk;
-  std::vector<T> m(nchunks);
-  std::vector<DD> s(nchunks);
-  bool nan = false;
-  for (size_t j = 0; j < nchunks; ++j) {
-    const size_t off = j * kChunk, n = std::min(kChunk, C - off);
-    m[j] = k.max(x + off, n);
-    if (m[j] == -std::numeric_limits<T>::infinity()) {
-      // all -inf, or NaN entries that the maximum did not keep: look
-      for (size_t i = 0; i < n; ++i) nan |= std::isnan(x[off + i]);
-      s[j] = DD{0.0, 0.0};
+void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_t C, DD it, bool log) {
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  const size_t nch = (C + kChunk - 1) / kChunk, units = rows * nch;
+  const size_t grain = std::max<size_t>(1, kGrainElements / kChunk);
+  auto extent = [&](size_t u, size_t& off, size_t& n) {
+    off = (u / nch) * C + (u % nch) * kChunk;
+    n = std::min(kChunk, C - (u % nch) * kChunk);
+  };
+  std::vector<T> m(units);
+  std::vector<DD> s(units);
+  std::vector<char> nan(units, 0);
+  parallel_for(units, grain, [&](size_t u0, size_t u1) {
+    for (size_t u = u0; u < u1; ++u) {
+      size_t off, n;
+      extent(u, off, n);
+      m[u] = k.max(x + off, n);
+      if (m[u] == kNegInf) {
+        // all -inf, or NaN entries that the maximum did not keep: look
+        for (size_t i = 0; i < n; ++i) nan[u] |= std::isnan(x[off + i]);
+        s[u] = DD{0.0, 0.0};
+        continue;
+      }
+      s[u] = k.expsum(x + off, n, m[u], it, log ? nullptr : y + off);
+    }
+  });
+  // Per row: the maximum M, the sum S, and per chunk the factor that pass 2 applies.
+  std::vector<T> M(rows, kNegInf);
+  std::vector<DD> row_param(rows);  // 1/S (softmax) or log S (log-softmax)
+  std::vector<char> special(rows, 0);
+  std::vector<double> factor(units, 0.0);
+  for (size_t r = 0; r < rows; ++r) {
+    bool bad = false;
+    for (size_t j = 0; j < nch; ++j) {
+      const size_t u = r * nch + j;
+      bad |= nan[u] || std::isnan(m[u]) || std::isnan(s[u].hi);
+      if (m[u] > M[r]) M[r] = m[u];
+    }
+    if (bad || std::isinf(M[r])) {
+      special[r] = 1;
       continue;
     }
-    s[j] = k.expsum(x + off, n, m[j], it, log ? nullptr : y + off);
-  }
-  T M = -std::numeric_limits<T>::infinity();
-  for (size_t j = 0; j < nchunks; ++j) {
-    nan |= std::isnan(m[j]) || std::isnan(s[j].hi);
-    if (m[j] > M) M = m[j];
-  }
-  if (nan || std::isinf(M)) {
-    std::fill(y, y + C, std::numeric_limits<T>::quiet_NaN());
-    return;
-  }
-  std::vector<double> factor(nchunks, 0.0);
-  DD S{0.0, 0.0};
-  for (size_t j = 0; j < nchunks; ++j) {
-    if (m[j] == -std::numeric_limits<T>::infinity()) continue;
-    factor[j] = exp_diff(m[j], M, it);
-    const double p = s[j].hi * factor[j];
-    S = dd_add(S, DD{p, std::fma(s[j].hi, factor[j], -p) + s[j].lo * factor[j]});
-  }
-  if (log) {
-    const DD lse = dd_log(S);
-    for (size_t j = 0; j < nchunks; ++j) {
-      const size_t off = j * kChunk, n = std::min(kChunk, C - off);
-      k.logwrite(x + off, y + off, n, M, it, lse);
+    DD S{0.0, 0.0};
+    for (size_t j = 0; j < nch; ++j) {
+      const size_t u = r * nch + j;
+      if (m[u] == kNegInf) continue;
+      factor[u] = exp_diff(m[u], M[r], it);
+      const double p = s[u].hi * factor[u];
+      S = dd_add(S, DD{p, std::fma(s[u].hi, factor[u], -p) + s[u].lo * factor[u]});
     }
-    return;
+    row_param[r] = log ? dd_log(S) : dd_recip(S);
   }
-  const DD inv = dd_recip(S);
-  for (size_t j = 0; j < nchunks; ++j) {
-    const size_t off = j * kChunk, n = std::min(kChunk, C - off);
-    if (m[j] == -std::numeric_limits<T>::infinity()) {
-      std::fill(y + off, y + off + n, T(0));
-      continue;
+  parallel_for(units, grain, [&](size_t u0, size_t u1) {
+    for (size_t u = u0; u < u1; ++u) {
+      const size_t r = u / nch;
+      size_t off, n;
+      extent(u, off, n);
+      if (special[r]) {
+        std::fill(y + off, y + off + n, std::numeric_limits<T>::quiet_NaN());
+      } else if (log) {
+        k.logwrite(x + off, y + off, n, M[r], it, row_param[r]);
+      } else if (m[u] == kNegInf) {
+        std::fill(y + off, y + off + n, T(0));
+      } else {
+        const DD inv = row_param[r];
+        const double p = inv.hi * factor[u];
+        k.scale(y + off, n, DD{p, std::fma(inv.hi, factor[u], -p) + inv.lo * factor[u]});
+      }
     }
-    const double p = inv.hi * factor[j];
-    k.scale(y + off, n, DD{p, std::fma(inv.hi, factor[j], -p) + inv.lo * factor[j]});
-  }
+  });
 }
 
 }  // namespace
@@ -93,9 +114,7 @@ void softmax(const KernelTable& table, const T* x, T* y, Dims d, double temperat
       k.softmax_rows(a, r1 - r0);
     });
   } else if (d.inner == 1) {
-    parallel_for(d.outer, 1, [&](size_t r0, size_t r1) {
-      for (size_t r = r0; r < r1; ++r) softmax_long_row(k, x + r * C, y + r * C, C, base.inv_temp, log);
-    });
+    softmax_long_rows(k, x, y, d.outer, C, base.inv_temp, log);
   } else {
     // Reduction over a non-last axis: blocks of `lanes` adjacent columns, one register each.
     const size_t L = k.lanes, blocks = (d.inner + L - 1) / L;
