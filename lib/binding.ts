@@ -20,6 +20,8 @@ export interface NativeBinding {
     out: FloatArray | null,
     grad: FloatArray | null,
   ): number | undefined;
+  softmaxAsync(x: FloatArray, out: FloatArray, outer: number, classes: number, inner: number, temperature: number, log: boolean): Promise<FloatArray>;
+  crossEntropyAsync(...args: Parameters<NativeBinding['crossEntropy']>): Promise<number | FloatArray>;
   exp(x: FloatArray, out: FloatArray): void;
   isDetached(buffer: ArrayBufferLike): boolean;
   info(): Info;

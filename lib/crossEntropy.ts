@@ -1,4 +1,4 @@
-import { binding } from './binding.js';
+import { binding, type NativeBinding } from './binding.js';
 import type { CrossEntropyOptions, FloatArray, IndexArray, Reduction } from './types.js';
 import {
   allocLike,
@@ -39,6 +39,30 @@ export function crossEntropy<T extends FloatArray>(
 ): T;
 export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): number;
 export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): number | T {
+  const { out, args } = prepare(logits, target, opts);
+  const result = binding.crossEntropy(...args);
+  return out ?? (result as number);
+}
+
+/**
+ * {@link crossEntropy} computed off the JavaScript thread, as a Promise of the same result.
+ * Argument errors (an out-of-range target included) reject it. Do not write the buffers until it settles.
+ */
+export function crossEntropyAsync<T extends FloatArray>(
+  logits: T,
+  target: IndexArray | T,
+  opts: CrossEntropyOptions<T> & { reduction: 'none' },
+): Promise<T>;
+export function crossEntropyAsync<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): Promise<number>;
+export async function crossEntropyAsync<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): Promise<number | T> {
+  const { args } = prepare(logits, target, opts);
+  return (await binding.crossEntropyAsync(...args)) as number | T;
+}
+
+type CrossEntropyArgs = Parameters<NativeBinding['crossEntropy']>;
+
+/** Validates and normalises the arguments of crossEntropy and crossEntropyAsync. */
+function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: CrossEntropyOptions<T> | undefined): { out: T | null; args: CrossEntropyArgs } {
   floatArray('logits', logits);
   const o = readOptions(opts, CROSS_ENTROPY_OPTIONS);
   const d = dims('logits', logits.length, o.shape, o.axis);
@@ -106,6 +130,5 @@ export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray
     throw typeError('out', "undefined unless reduction is 'none'", o.out);
   }
 
-  const result = binding.crossEntropy(logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTIONS[reduction], out, grad);
-  return out ?? (result as number);
+  return { out, args: [logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTIONS[reduction], out, grad] };
 }

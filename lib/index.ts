@@ -5,12 +5,29 @@
  */
 import { binding } from './binding.js';
 import type { Info } from './types.js';
+import { describe, rangeError, typeError } from './validate.js';
 
-export { softmax, logSoftmax } from './softmax.js';
-export { crossEntropy } from './crossEntropy.js';
+export { softmax, logSoftmax, softmaxAsync, logSoftmaxAsync } from './softmax.js';
+export { crossEntropy, crossEntropyAsync } from './crossEntropy.js';
 export type { CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SoftmaxOptions } from './types.js';
 
 /** Version, SIMD path in use (and all this CPU supports), thread count. */
 export function info(): Info {
   return binding.info();
+}
+
+/**
+ * Sets how many threads a call may use (the calling thread included): an integer in [1, 1024].
+ * The default is the number of CPUs available to the process, or LOGITKIT_NUM_THREADS. Results are
+ * bit-for-bit the same for every thread count. Process-wide: it applies to every worker thread.
+ */
+export function setNumThreads(n: number): void {
+  if (typeof n !== 'number') throw typeError('n', 'an integer in [1, 1024]', n);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw rangeError('n', 'an integer in [1, 1024]', describe(n));
+  binding.setNumThreads(n);
+}
+
+/** How many threads a call may use. */
+export function getNumThreads(): number {
+  return binding.getNumThreads();
 }

@@ -4,7 +4,10 @@ import { allocLike, describe, dims, floatArray, rangeError, readOptions, sameTyp
 
 const SOFTMAX_OPTIONS = ['shape', 'axis', 'out', 'temperature'] as const;
 
-function run<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): T {
+type SoftmaxArgs = [FloatArray, FloatArray, number, number, number, number, boolean];
+
+/** Validates and normalises the arguments of every softmax variant, sync or async. */
+function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): { out: T; args: SoftmaxArgs } {
   floatArray('x', x);
   const o = readOptions(opts, SOFTMAX_OPTIONS);
   const d = dims('x', x.length, o.shape, o.axis);
@@ -20,8 +23,18 @@ function run<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, lo
     o.out === undefined
       ? (allocLike(x, x.length) as T)
       : sameTypeArray('out', o.out, x, 'x', x.length, 'that of x');
-  binding.softmax(x, out, d.outer, d.classes, d.inner, temperature, log);
+  return { out, args: [x, out, d.outer, d.classes, d.inner, temperature, log] };
+}
+
+function run<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): T {
+  const { out, args } = prepare(x, opts, log);
+  binding.softmax(...args);
   return out;
+}
+
+async function runAsync<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): Promise<T> {
+  const { args } = prepare(x, opts, log);
+  return (await binding.softmaxAsync(...args)) as T;
 }
 
 /**
@@ -38,4 +51,17 @@ export function softmax<T extends FloatArray>(x: T, opts?: SoftmaxOptions<T>): T
 /** log(softmax(x / temperature)) along one axis, computed as (x - max) / temperature - log(sum). -Infinity entries give -Infinity. */
 export function logSoftmax<T extends FloatArray>(x: T, opts?: SoftmaxOptions<T>): T {
   return run(x, opts, true);
+}
+
+/**
+ * {@link softmax} computed off the JavaScript thread: same arguments, same result, as a Promise.
+ * Argument errors reject it. Do not write `x` or `out` until it settles.
+ */
+export function softmaxAsync<T extends FloatArray>(x: T, opts?: SoftmaxOptions<T>): Promise<T> {
+  return runAsync(x, opts, false);
+}
+
+/** {@link logSoftmax} computed off the JavaScript thread, as a Promise (see {@link softmaxAsync}). */
+export function logSoftmaxAsync<T extends FloatArray>(x: T, opts?: SoftmaxOptions<T>): Promise<T> {
+  return runAsync(x, opts, true);
 }

@@ -14,7 +14,7 @@ function node(args: string[], env: NodeJS.ProcessEnv = process.env): string {
 describe('package entry points', () => {
   it('require("logitkit") works and exposes the API', () => {
     const out = node(['-e', "const l = require('logitkit'); console.log(Object.keys(l).sort().join(','), l.softmax(new Float32Array([0, 0]))[1])"]);
-    expect(out).toBe('crossEntropy,info,logSoftmax,softmax 0.5');
+    expect(out).toBe('crossEntropy,crossEntropyAsync,getNumThreads,info,logSoftmax,logSoftmaxAsync,setNumThreads,softmax,softmaxAsync 0.5');
   });
 
   it('import from "logitkit" works and is the same implementation', () => {
@@ -23,7 +23,7 @@ describe('package entry points', () => {
       '-e',
       "import * as l from 'logitkit'; import { createRequire } from 'node:module'; const c = createRequire(import.meta.url)('logitkit'); console.log(Object.keys(l).sort().join(','), l.softmax === c.softmax)",
     ]);
-    expect(out).toBe('crossEntropy,info,logSoftmax,softmax true');
+    expect(out).toBe('crossEntropy,crossEntropyAsync,getNumThreads,info,logSoftmax,logSoftmaxAsync,setNumThreads,softmax,softmaxAsync true');
   });
 
   it('info() names the active path and the supported ones', () => {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,16 @@ Dims dims(const Napi::CallbackInfo& info, size_t first) {
               dimension(info[first + 2], "inner")};
 }
 
+// A checked call: everything the kernels need, gathered and validated on the JS thread, so that
+// run() can happen there (sync) or on a libuv worker (async) alike.
+struct Call {
+  std::function<double()> run;
+  std::vector<Napi::Value> buffers;  // kept alive (and checked for detaching) by async calls
+  Napi::Value result;                // what the promise resolves to, or undefined for a number
+};
+
 // softmax(x, y, outer, C, inner, temperature, log)
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
+Call parse_softmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "x");
@@ -63,11 +72,17 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   if (!(temperature > 0 && std::isfinite(temperature)))
     throw Napi::RangeError::New(env, "temperature: expected a finite number > 0, got " + std::to_string(temperature));
   check_no_overlap(env, y, x, "out", "x", true);
-  if (x.type == napi_float32_array)
-    softmax(table, static_cast<const float*>(x.data), static_cast<float*>(y.data), d, temperature, log);
-  else
-    softmax(table, static_cast<const double*>(x.data), static_cast<double*>(y.data), d, temperature, log);
-  return env.Undefined();
+  Call c;
+  c.run = [&table, x, y, d, temperature, log]() {
+    if (x.type == napi_float32_array)
+      softmax(table, static_cast<const float*>(x.data), static_cast<float*>(y.data), d, temperature, log);
+    else
+      softmax(table, static_cast<const double*>(x.data), static_cast<double*>(y.data), d, temperature, log);
+    return 0.0;
+  };
+  c.buffers = {info[0], info[1]};
+  c.result = info[1];
+  return c;
 }
 
 int64_t ignore_index(const Napi::Value& v) {
@@ -110,7 +125,7 @@ double run_cross_entropy(const KernelTable& table, const View& x, const View* ta
 }
 
 // crossEntropy(x, target, outer, C, inner, ignoreIndex, smoothing, weight, reduction, out, grad)
-Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+Call parse_cross_entropy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "logits");
@@ -191,17 +206,95 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
       default: convert<int64_t>(env, t, C, ignore, targets); break;
     }
   }
-  const View* pt = is_prob ? nullptr : &t;
-  const View* pp = is_prob ? &t : nullptr;
-  const View* pw = has_weight ? &weight : nullptr;
-  const View* po = has_out ? &out : nullptr;
-  const View* pg = has_grad ? &grad : nullptr;
-  const double r = x.type == napi_float32_array
-                       ? run_cross_entropy<float>(table, x, pt, pp, pw, targets, d, eps, red, po, pg)
-                       : run_cross_entropy<double>(table, x, pt, pp, pw, targets, d, eps, red, po, pg);
-  if (red == Reduction::None) return env.Undefined();
-  return Napi::Number::New(env, r);
+  const bool has_target = !is_prob;
+  Call c;
+  c.run = [&table, x, t, weight, out, grad, has_target, has_weight, has_out, has_grad, d, eps, red,
+           targets = std::move(targets)]() {
+    const View* pt = has_target ? &t : nullptr;
+    const View* pp = has_target ? nullptr : &t;
+    const View* pw = has_weight ? &weight : nullptr;
+    const View* po = has_out ? &out : nullptr;
+    const View* pg = has_grad ? &grad : nullptr;
+    return x.type == napi_float32_array
+               ? run_cross_entropy<float>(table, x, pt, pp, pw, targets, d, eps, red, po, pg)
+               : run_cross_entropy<double>(table, x, pt, pp, pw, targets, d, eps, red, po, pg);
+  };
+  c.buffers = {info[0], info[1]};
+  if (has_weight) c.buffers.push_back(info[7]);
+  if (has_out) c.buffers.push_back(info[9]);
+  if (has_grad) c.buffers.push_back(info[10]);
+  c.result = red == Reduction::None ? info[9] : env.Undefined();
+  return c;
 }
+
+// Sync entry points: run on the calling (JS) thread.
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  parse_softmax(info).run();
+  return info.Env().Undefined();
+}
+
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  Call c = parse_cross_entropy(info);
+  const double r = c.run();
+  return c.result.IsUndefined() ? Napi::Number::New(info.Env(), r) : info.Env().Undefined();
+}
+
+// Async: the checked call runs on a libuv worker thread (which splits it over the pool like a sync
+// call). The buffers stay referenced until it completes; if one was detached meanwhile (transferred
+// or structuredClone'd away), the promise rejects instead of resolving to an array with no memory.
+class AsyncCall : public Napi::AsyncWorker {
+ public:
+  AsyncCall(Napi::Env env, Call call)
+      : Napi::AsyncWorker(env, "logitkit"), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(call.run)) {
+    for (const Napi::Value& b : call.buffers) refs_.push_back(Napi::Persistent(b.As<Napi::Object>()));
+    has_result_ = !call.result.IsUndefined();
+    if (has_result_) result_ = Napi::Persistent(call.result.As<Napi::Object>());
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      value_ = run_();
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    for (const Napi::ObjectReference& r : refs_) {
+      napi_value buffer = nullptr;
+      napi_get_typedarray_info(env, r.Value(), nullptr, nullptr, nullptr, &buffer, nullptr);
+      bool detached = false;
+      if (buffer) napi_is_detached_arraybuffer(env, buffer, &detached);
+      if (detached) {
+        deferred_.Reject(Napi::TypeError::New(env, "a buffer of this call was detached while the call was in flight; its result is lost").Value());
+        return;
+      }
+    }
+    if (has_result_) deferred_.Resolve(result_.Value());
+    else deferred_.Resolve(Napi::Number::New(env, value_));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<double()> run_;
+  std::vector<Napi::ObjectReference> refs_;
+  Napi::ObjectReference result_;
+  bool has_result_ = false;
+  double value_ = 0;
+};
+
+Napi::Value Queue(const Napi::CallbackInfo& info, Call call) {
+  auto* w = new AsyncCall(info.Env(), std::move(call));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value SoftmaxAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_softmax(info)); }
+Napi::Value CrossEntropyAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_cross_entropy(info)); }
 
 // exp(x, y): the kernels' exponential for x <= 0 (ULP tests and the benchmark's compute ceiling).
 Napi::Value Exp(const Napi::CallbackInfo& info) {
@@ -256,6 +349,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (!d.active) throw Napi::Error::New(env, "logitkit: " + d.error);
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
+  exports.Set("softmaxAsync", Napi::Function::New(env, SoftmaxAsync, "softmaxAsync"));
+  exports.Set("crossEntropyAsync", Napi::Function::New(env, CrossEntropyAsync, "crossEntropyAsync"));
   exports.Set("exp", Napi::Function::New(env, Exp, "exp"));
   exports.Set("isDetached", Napi::Function::New(env, IsDetached, "isDetached"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { bits, DTYPES, lk } from './helpers.js';
+import { randn, rng } from './reference.js';
+
+const initialThreads = lk.getNumThreads();
+afterAll(() => lk.setNumThreads(initialThreads));
+
+// Every op, both dtypes, every thread count: the output bits must not change.
+describe.each(DTYPES)('results do not depend on the thread count ($name)', ({ ctor }) => {
+  const SHAPES: [number, number][] = [
+    [1, 1_000_000],
+    [3, 333_333],
+    [2048, 32000],
+    [100000, 3],
+  ];
+  it.each(SHAPES)('%i x %i: softmax, logSoftmax, crossEntropy with and without grad', (rows, C) => {
+    const n = rows * C;
+    const x = new ctor(n);
+    const r = rng(rows + C);
+    for (let i = 0; i < n; i++) x[i] = r() * 12 - 6;
+    const target = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) target[i] = Math.floor(r() * C);
+    const shape = [rows, C];
+    // outputs allocated once (262 MB each for 2048 x 32000 float32); compared by digest
+    const y = new ctor(n);
+    const grad = new ctor(n);
+    const losses = new ctor(rows);
+    const digest = (a: Float32Array | Float64Array) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+    let first: string[] | undefined;
+    for (const t of [1, 2, 3, 8]) {
+      lk.setNumThreads(t);
+      expect(lk.getNumThreads()).toBe(t);
+      const got: string[] = [];
+      got.push(digest(lk.softmax(x, { shape, out: y })));
+      got.push(digest(lk.logSoftmax(x, { shape, out: y })));
+      got.push(String(lk.crossEntropy(x, target, { shape, labelSmoothing: 0.1 })));
+      lk.crossEntropy(x, target, { shape, reduction: 'none', out: losses, grad });
+      got.push(digest(losses), digest(grad));
+      if (!first) first = got;
+      else got.forEach((g, i) => expect(g === first![i], `threads=${t}, output ${i}`).toBe(true));
+    }
+    lk.setNumThreads(initialThreads);
+  });
+});
+
+describe('setNumThreads', () => {
+  it('rejects what is not an integer in [1, 1024]', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const set = lk.setNumThreads as (n: any) => void;
+    expect(() => set(0)).toThrow(new RangeError('n: expected an integer in [1, 1024], got 0'));
+    expect(() => set(1.5)).toThrow(new RangeError('n: expected an integer in [1, 1024], got 1.5'));
+    expect(() => set(2000)).toThrow(new RangeError('n: expected an integer in [1, 1024], got 2000'));
+    expect(() => set('2')).toThrow(new TypeError('n: expected an integer in [1, 1024], got "2"'));
+  });
+});
+
+describe('async variants', () => {
+  it('give the same bits as the sync calls, for all three ops', async () => {
+    const x = Float32Array.from(randn(64 * 1000, 4, 3));
+    const t = Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 1000);
+    const shape = [64, 1000];
+    expect(bits(await lk.softmaxAsync(x, { shape }))).toBe(bits(lk.softmax(x, { shape })));
+    expect(bits(await lk.logSoftmaxAsync(x, { shape, temperature: 0.5 }))).toBe(bits(lk.logSoftmax(x, { shape, temperature: 0.5 })));
+    const g1 = new Float32Array(x.length);
+    const g2 = new Float32Array(x.length);
+    expect(await lk.crossEntropyAsync(x, t, { shape, grad: g1 })).toBe(lk.crossEntropy(x, t, { shape, grad: g2 }));
+    expect(bits(g1)).toBe(bits(g2));
+    const none = await lk.crossEntropyAsync(x, t, { shape, reduction: 'none' });
+    expect(bits(none)).toBe(bits(lk.crossEntropy(x, t, { shape, reduction: 'none' })));
+  });
+
+  it('reject (never throw) on bad arguments, leaving out unchanged', async () => {
+    const out = new Float32Array(6).fill(-7.5);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const sa = lk.softmaxAsync as (x: any, o?: any) => Promise<unknown>;
+    const p = sa(new Float32Array(6), { shape: [4, 2], out });
+    await expect(p).rejects.toThrow(new RangeError('shape: expected dimensions whose product is x.length = 6, got [4, 2] (product 8)'));
+    await expect(lk.crossEntropyAsync(new Float32Array(6), new Int32Array([0, 9]), { shape: [2, 3] })).rejects.toThrow(new RangeError('target[1] = 9 is out of range [0, 3)'));
+    expect(Array.from(out)).toEqual(new Array(6).fill(-7.5));
+  });
+
+  it('keep the event loop responsive while 2048x32000 is computed', async () => {
+    const x = new Float32Array(2048 * 32000);
+    for (let i = 0; i < x.length; i += 97) x[i] = (i % 13) - 6;
+    const out = new Float32Array(x.length);
+    const ticks: number[] = [];
+    const timer = setInterval(() => ticks.push(performance.now()), 5);
+    const start = performance.now();
+    for (let i = 0; i < 4; i++) await lk.softmaxAsync(x, { shape: [2048, 32000], out });
+    const end = performance.now();
+    clearInterval(timer);
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]);
+    // The sync call blocks for the whole computation; the async one leaves the loop free.
+    expect(ticks.length, `${ticks.length} ticks in ${(end - start).toFixed(0)} ms`).toBeGreaterThanOrEqual(Math.min(10, (end - start) / 20));
+    expect(Math.max(...gaps), `gaps ${gaps.map((g) => g.toFixed(0)).join(',')}`).toBeLessThan(100);
+  });
+
+  it('share the pool among many concurrent calls, every result checked', async () => {
+    const shape = [16, 500];
+    const inputs = Array.from({ length: 200 }, (_, i) => Float32Array.from(randn(8000, i, 2)));
+    const results = await Promise.all(inputs.map((x) => lk.softmaxAsync(x, { shape })));
+    results.forEach((y, i) => expect(bits(y)).toBe(bits(lk.softmax(inputs[i], { shape }))));
+  });
+
+  it('reject with a clear error when a buffer is detached in flight, and do not crash', async () => {
+    const x = new Float32Array(2048 * 32000).fill(1);
+    const p = lk.softmaxAsync(x, { shape: [2048, 32000] });
+    const kept = structuredClone(x.buffer, { transfer: [x.buffer] }); // keep the moved memory alive
+    await expect(p).rejects.toThrow(new TypeError('a buffer of this call was detached while the call was in flight; its result is lost'));
+    expect(kept.byteLength).toBe(2048 * 32000 * 4);
+  });
+});
+
+describe('worker_threads', () => {
+  const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const lk = require(workerData.entry);
+    (async () => {
+      const x = new Float32Array(workerData.n).map((_, i) => Math.sin(i));
+      const y = await lk.softmaxAsync(x, { shape: [workerData.n / 1000, 1000] });
+      let s = 0;
+      for (let i = 0; i < 1000; i++) s += y[i];
+      parentPort.postMessage({ sum: s, isa: lk.info().isa });
+      if (workerData.spin) for (;;) lk.softmax(x, { shape: [workerData.n / 1000, 1000], out: x.slice() });
+    })();
+  `;
+
+  it('loads in several workers at once and computes in each', async () => {
+    const runs = Array.from({ length: 4 }, () => {
+      const w = new Worker(source, { eval: true, workerData: { entry, n: 64000 } });
+      return new Promise<{ sum: number; isa: string }>((resolve, reject) => {
+        w.once('message', (m) => {
+          resolve(m);
+          void w.terminate();
+        });
+        w.once('error', reject);
+      });
+    });
+    for (const m of await Promise.all(runs)) {
+      expect(Math.abs(m.sum - 1)).toBeLessThan(1e-6);
+      expect(m.isa).toBe(lk.info().isa);
+    }
+  });
+
+  it('survives workers terminated in the middle of sync and async calls', async () => {
+    for (let cycle = 0; cycle < 6; cycle++) {
+      const w = new Worker(source, { eval: true, workerData: { entry, n: 2_000_000, spin: true } });
+      await new Promise((resolve) => w.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, cycle * 3));
+      await w.terminate();
+    }
+    const x = Float32Array.from(randn(3000, 1, 2));
+    const y = await lk.softmaxAsync(x, { shape: [3, 1000] });
+    expect(bits(y)).toBe(bits(lk.softmax(x, { shape: [3, 1000] })));
+  });
+});
