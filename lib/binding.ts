@@ -23,6 +23,7 @@ export interface NativeBinding {
   softmaxAsync(x: FloatArray, out: FloatArray, outer: number, classes: number, inner: number, temperature: number, log: boolean): Promise<FloatArray>;
   crossEntropyAsync(...args: Parameters<NativeBinding['crossEntropy']>): Promise<number | FloatArray>;
   exp(x: FloatArray, out: FloatArray): void;
+  readPass(x: FloatArray): number;
   isDetached(buffer: ArrayBufferLike): boolean;
   info(): Info;
   getNumThreads(): number;

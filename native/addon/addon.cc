@@ -313,6 +313,16 @@ Napi::Value Exp(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// readPass(x): one vectorised read of x (its maximum): the benchmark's read-bandwidth reference.
+Napi::Value ReadPass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& table = active(env);
+  const View x = float_array(info[0], "x");
+  const double m = x.type == napi_float32_array ? table.f32.max(static_cast<const float*>(x.data), x.length)
+                                                : table.f64.max(static_cast<const double*>(x.data), x.length);
+  return Napi::Number::New(env, m);
+}
+
 Napi::Value IsDetached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool detached = false;
@@ -352,6 +362,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxAsync", Napi::Function::New(env, SoftmaxAsync, "softmaxAsync"));
   exports.Set("crossEntropyAsync", Napi::Function::New(env, CrossEntropyAsync, "crossEntropyAsync"));
   exports.Set("exp", Napi::Function::New(env, Exp, "exp"));
+  exports.Set("readPass", Napi::Function::New(env, ReadPass, "readPass"));
   exports.Set("isDetached", Napi::Function::New(env, IsDetached, "isDetached"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
