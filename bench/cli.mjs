@@ -1,5 +1,6 @@
-// `npm run bench`: logitkit against a plain JavaScript three-pass softmax and against this
-// machine's own limits (copy bandwidth, the bare vector exp loop), measured in the same run.
+// `npm run bench [-- --quick] [-- --threads N]`: logitkit against a plain JavaScript three-pass
+// softmax and against this machine's own limits (copy bandwidth, the bare vector exp loop),
+// measured in the same run.
 import { createRequire } from 'node:module';
 
 import { Bench } from 'tinybench';
@@ -25,6 +26,10 @@ function jsSoftmax(x, y, rows, C) {
 }
 
 const quick = process.argv.includes('--quick');
+// --threads N (default 1: the SIMD goals are per thread; `npm run bench:threads` covers scaling)
+const ti = process.argv.indexOf('--threads');
+const threads = ti >= 0 ? Number(process.argv[ti + 1]) : 1;
+lk.setNumThreads(threads);
 const shapes = [
   [1, 1000],
   [64, 1000],
@@ -33,7 +38,7 @@ const shapes = [
 ];
 const time = quick ? 150 : 400;
 const info = lk.info();
-console.error(`logitkit ${info.version}, isa ${info.isa} (supported: ${info.isas.join(', ')}), threads ${info.threads}`);
+console.error(`logitkit ${info.version}, isa ${info.isa} (supported: ${info.isas.join(', ')}), threads ${lk.getNumThreads()}`);
 
 const rows = [];
 for (const [R, C] of shapes) {

@@ -154,3 +154,21 @@ describe('crossEntropy argument errors', () => {
     expect(Array.from(inplace)).toEqual(Array.from(expected));
   });
 });
+
+describe('inputs are never written', () => {
+  it('by softmax, logSoftmax and crossEntropy (with grad, weight, out), sync and async', async () => {
+    const x = Float32Array.from({ length: 600 }, (_, i) => Math.sin(i) * 4);
+    const q = Float32Array.from({ length: 600 }, (_, i) => (i % 7) / 7);
+    const t = Int32Array.from({ length: 6 }, (_, i) => (i * 13) % 100);
+    const w = Float32Array.from({ length: 100 }, (_, i) => 1 + i / 100);
+    const before = [bits(x), bits(q), Buffer.from(t.buffer).toString('hex'), bits(w)];
+    const shape = [6, 100];
+    lk.softmax(x, { shape, temperature: 0.7 });
+    lk.logSoftmax(x, { shape, axis: 0 });
+    lk.crossEntropy(x, t, { shape, weight: w, labelSmoothing: 0.1, grad: new Float32Array(600), reduction: 'none', out: new Float32Array(6) });
+    lk.crossEntropy(x, q, { shape, weight: w, grad: new Float32Array(600) });
+    await lk.softmaxAsync(x, { shape });
+    await lk.crossEntropyAsync(x, t, { shape, grad: new Float32Array(600) });
+    expect([bits(x), bits(q), Buffer.from(t.buffer).toString('hex'), bits(w)]).toEqual(before);
+  });
+});
