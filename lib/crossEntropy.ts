@@ -2,13 +2,14 @@ import { binding, type NativeBinding } from './binding.js';
 import type { CrossEntropyOptions, FloatArray, IndexArray, Reduction } from './types.js';
 import {
   allocLike,
-  checkNotDetached,
   describe,
   dims,
   dtypeName,
   floatArray,
   formatShape,
   isFloatArray,
+  kindOf,
+  liveLength,
   rangeError,
   readOptions,
   sameTypeArray,
@@ -22,8 +23,8 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 function isIndexArray(v: unknown): v is IndexArray {
-  if (!ArrayBuffer.isView(v)) return false;
-  return INDEX_TYPES.includes((v as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? '');
+  const kind = kindOf(v);
+  return kind !== undefined && INDEX_TYPES.includes(kind);
 }
 
 /**
@@ -63,9 +64,9 @@ type CrossEntropyArgs = Parameters<NativeBinding['crossEntropy']>;
 
 /** Validates and normalises the arguments of crossEntropy and crossEntropyAsync. */
 function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: CrossEntropyOptions<T> | undefined): { out: T | null; args: CrossEntropyArgs } {
-  floatArray('logits', logits);
+  const length = floatArray('logits', logits);
   const o = readOptions(opts, CROSS_ENTROPY_OPTIONS);
-  const d = dims('logits', logits.length, o.shape, o.axis);
+  const d = dims('logits', length, o.shape, o.axis);
   const rows = d.outer * d.inner;
   const dtype = dtypeName(logits);
 
@@ -74,18 +75,18 @@ function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: 
     if (dtypeName(target) !== dtype) {
       throw typeError('target', `class indices (${INDEX_TYPES.join(', ')}) or ${dtype} probabilities`, target);
     }
-    checkNotDetached('target', target);
-    if (target.length !== logits.length) {
-      throw rangeError('target', `length ${logits.length} (probabilities: the logits' shape ${formatShape(d.shape)})`, `length ${target.length}`);
+    const got = liveLength('target', target);
+    if (got !== length) {
+      throw rangeError('target', `length ${length} (probabilities: the logits' shape ${formatShape(d.shape)})`, `length ${got}`);
     }
   } else {
     if (!isIndexArray(target)) {
       throw typeError('target', `class indices (${INDEX_TYPES.join(', ')}) or ${dtype} probabilities`, target);
     }
-    checkNotDetached('target', target);
-    if (target.length !== rows) {
+    const got = liveLength('target', target);
+    if (got !== rows) {
       const without = d.shape.filter((_, i) => i !== d.axis);
-      throw rangeError('target', `length ${rows} (class indices: the logits' shape ${formatShape(d.shape)} without axis ${d.axis}, ${formatShape(without)})`, `length ${target.length}`);
+      throw rangeError('target', `length ${rows} (class indices: the logits' shape ${formatShape(d.shape)} without axis ${d.axis}, ${formatShape(without)})`, `length ${got}`);
     }
   }
 
@@ -122,7 +123,7 @@ function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: 
   }
 
   const weight = o.weight === undefined ? null : sameTypeArray('weight', o.weight, logits, 'logits', d.classes, 'one per class');
-  const grad = o.grad === undefined ? null : sameTypeArray('grad', o.grad, logits, 'logits', logits.length, 'that of logits');
+  const grad = o.grad === undefined ? null : sameTypeArray('grad', o.grad, logits, 'logits', length, 'that of logits');
   let out: T | null = null;
   if (reduction === 'none') {
     out = o.out === undefined ? (allocLike(logits, rows) as T) : sameTypeArray('out', o.out, logits, 'logits', rows, 'one loss per row');

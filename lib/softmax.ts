@@ -14,9 +14,9 @@ interface Prepared<T> {
 
 /** Validates and normalises the arguments of every softmax variant, sync or async. */
 function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined): Prepared<T> {
-  floatArray('x', x);
+  const length = floatArray('x', x);
   const o = readOptions(opts, SOFTMAX_OPTIONS);
-  const d = dims('x', x.length, o.shape, o.axis);
+  const d = dims('x', length, o.shape, o.axis);
   let temperature = 1;
   if (o.temperature !== undefined) {
     if (typeof o.temperature !== 'number') throw typeError('temperature', 'a finite number > 0', o.temperature);
@@ -27,8 +27,8 @@ function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined
   }
   const out =
     o.out === undefined
-      ? (allocLike(x, x.length) as T)
-      : sameTypeArray('out', o.out, x, 'x', x.length, 'that of x');
+      ? (allocLike(x, length) as T)
+      : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
   // named fields, not an argument array: the sync path is a hot path for small calls, and V8
   // removes this object when prepare() is inlined, where an array and a spread cost ~40 ns a call
   return { out, outer: d.outer, classes: d.classes, inner: d.inner, temperature };

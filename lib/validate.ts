@@ -4,7 +4,41 @@
 import { binding } from './binding.js';
 import type { FloatArray } from './types.js';
 
-/** A short description of a received value for error messages. */
+// The TypedArray facts that decide what memory is touched (kind, length, offset, buffer) are read
+// through the built-in %TypedArray%.prototype getters, never through the object: a subclass, an own
+// property or a redefined Symbol.toStringTag can lie about them, the built-in getters cannot (they
+// read the internal slots, also of arrays from another realm, and return undefined for a kind that
+// is not a TypedArray). V8 inlines these calls, so they cost nothing on the hot path.
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function intrinsicGetter(key: PropertyKey): (this: unknown) => unknown {
+  return Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get! as (this: unknown) => unknown;
+}
+const kindGetter = intrinsicGetter(Symbol.toStringTag);
+const lengthGetter = intrinsicGetter('length');
+const byteLengthGetter = intrinsicGetter('byteLength');
+const byteOffsetGetter = intrinsicGetter('byteOffset');
+const bufferGetter = intrinsicGetter('buffer');
+
+/** 'Float32Array', 'Int32Array', ... for a TypedArray (whatever it claims to be); undefined for anything else. */
+export function kindOf(v: unknown): string | undefined {
+  return kindGetter.call(v) as string | undefined;
+}
+
+/** The element count of a TypedArray (0 once detached), read from its internal slot. */
+export function lengthOf(v: ArrayBufferView): number {
+  return lengthGetter.call(v) as number;
+}
+
+/** Array.isArray, false for a revoked Proxy (which makes Array.isArray throw). */
+function isArray(v: unknown): v is unknown[] {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** A short description of a received value for error messages. It never throws. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   switch (typeof v) {
@@ -23,13 +57,17 @@ export function describe(v: unknown): string {
     case 'function':
       return 'function';
   }
-  if (ArrayBuffer.isView(v)) return tagOf(v);
-  if (Array.isArray(v)) return `Array(${v.length})`;
+  const kind = kindOf(v);
+  if (kind !== undefined) return kind;
+  if (v instanceof DataView) return 'DataView';
+  if (isArray(v)) {
+    try {
+      return `Array(${v.length})`;
+    } catch {
+      return 'Array';
+    }
+  }
   return 'object';
-}
-
-function tagOf(v: ArrayBufferView): string {
-  return (v as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? 'DataView';
 }
 
 export function typeError(name: string, expected: string, got: unknown): TypeError {
@@ -42,14 +80,13 @@ export function rangeError(name: string, expected: string, got: string): RangeEr
 
 /** Float32Array or Float64Array, including ones created in another realm. */
 export function isFloatArray(v: unknown): v is FloatArray {
-  if (v instanceof Float32Array || v instanceof Float64Array) return true;
-  if (!ArrayBuffer.isView(v)) return false;
-  const tag = tagOf(v);
-  return tag === 'Float32Array' || tag === 'Float64Array';
+  const kind = kindOf(v);
+  return kind === 'Float32Array' || kind === 'Float64Array';
 }
 
+/** The element type of a float array (one that passed isFloatArray). */
 export function dtypeName(v: FloatArray): 'Float32Array' | 'Float64Array' {
-  return v instanceof Float32Array || tagOf(v) === 'Float32Array' ? 'Float32Array' : 'Float64Array';
+  return kindOf(v) as 'Float32Array' | 'Float64Array';
 }
 
 /** A new zero-filled array of the element type of `like`. */
@@ -57,25 +94,32 @@ export function allocLike(like: FloatArray, length: number): FloatArray {
   return dtypeName(like) === 'Float32Array' ? new Float32Array(length) : new Float64Array(length);
 }
 
+/** Throws if the buffer of `v` is detached. Only an empty view can be (a detached one has length 0). */
 export function checkNotDetached(name: string, v: ArrayBufferView): void {
-  // A detached view reports length 0 and offset 0; only then is the (native) question worth asking.
-  if (v.byteLength === 0 && v.byteOffset === 0 && binding.isDetached(v.buffer)) {
-    throw new TypeError(`${name}: expected a TypedArray whose buffer is not detached, got a detached ${tagOf(v)}`);
+  if (byteLengthGetter.call(v) === 0 && byteOffsetGetter.call(v) === 0 && binding.isDetached(bufferGetter.call(v) as ArrayBufferLike)) {
+    throw new TypeError(`${name}: expected a TypedArray whose buffer is not detached, got a detached ${kindOf(v)}`);
   }
 }
 
-export function floatArray(name: string, v: unknown): FloatArray {
+/** The length of a TypedArray that must not be detached (checked only when it is empty, the only case that can be). */
+export function liveLength(name: string, v: ArrayBufferView): number {
+  const n = lengthOf(v);
+  if (n === 0) checkNotDetached(name, v);
+  return n;
+}
+
+/** A Float32Array or Float64Array that is not detached; returns its length. */
+export function floatArray(name: string, v: unknown): number {
   if (!isFloatArray(v)) throw typeError(name, 'Float32Array or Float64Array', v);
-  checkNotDetached(name, v);
-  return v;
+  return liveLength(name, v);
 }
 
 /** A float array of the same type as `like` and the given length (an output, weight or target). */
 export function sameTypeArray<T extends FloatArray>(name: string, v: unknown, like: T, likeName: string, length: number, lengthWhy: string): T {
-  const want = dtypeName(like);
-  if (!isFloatArray(v) || dtypeName(v) !== want) throw typeError(name, `${want} (the type of ${likeName})`, v);
-  checkNotDetached(name, v);
-  if (v.length !== length) throw rangeError(name, `length ${length} (${lengthWhy})`, `length ${v.length}`);
+  const want = kindOf(like);
+  if (kindOf(v) !== want) throw typeError(name, `${want} (the type of ${likeName})`, v);
+  const got = liveLength(name, v as T);
+  if (got !== length) throw rangeError(name, `length ${length} (${lengthWhy})`, `length ${got}`);
   return v as T;
 }
 
@@ -85,7 +129,7 @@ export function sameTypeArray<T extends FloatArray>(name: string, v: unknown, li
  */
 export function readOptions<K extends string>(v: unknown, allowed: readonly K[]): Partial<Record<K, unknown>> {
   if (v === undefined) return {};
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) {
+  if (v === null || typeof v !== 'object' || isArray(v) || ArrayBuffer.isView(v)) {
     throw typeError('options', 'an object', v);
   }
   const out: Partial<Record<K, unknown>> = {};
@@ -112,9 +156,17 @@ export function readOptions<K extends string>(v: unknown, allowed: readonly K[])
   return out;
 }
 
+/** The message of whatever was thrown; never throws itself (the thrown value may be hostile too). */
 function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  try {
+    return e instanceof Error ? String(e.message) : String(e);
+  } catch {
+    return 'an exception that cannot be printed';
+  }
 }
+
+/** The most dimensions a shape may have (NumPy allows 64). */
+export const MAX_RANK = 64;
 
 /** A tensor shape seen as outer x classes x inner around the reduced axis. */
 export interface Dims {
@@ -135,13 +187,24 @@ export function dims(name: string, length: number, shapeIn: unknown, axisIn: unk
   if (shapeIn === undefined) {
     shape = [length];
   } else {
-    if (!Array.isArray(shapeIn)) throw typeError('shape', 'an array of non-negative integers', shapeIn);
-    const n = shapeIn.length;
+    if (!isArray(shapeIn)) throw typeError('shape', 'an array of non-negative integers', shapeIn);
+    // Copy the entries once (a Proxy or getter sees one read each, and may throw).
+    let entries: unknown[];
+    try {
+      const n = shapeIn.length;
+      if (n > MAX_RANK) throw rangeError('shape', `at most ${MAX_RANK} dimensions`, `${n}`);
+      entries = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) entries[i] = shapeIn[i];
+    } catch (e) {
+      if (e instanceof RangeError) throw e;
+      throw new TypeError(`shape: expected an array of non-negative integers, got one whose entries threw: ${messageOf(e)}`);
+    }
+    const n = entries.length;
     if (n === 0) throw rangeError('shape', 'at least one dimension', '[]');
     shape = new Array<number>(n);
     let product = 1;
     for (let i = 0; i < n; i++) {
-      const d: unknown = shapeIn[i];
+      const d: unknown = entries[i];
       if (typeof d !== 'number') throw typeError(`shape[${i}]`, 'a non-negative integer', d);
       if (!Number.isSafeInteger(d) || d < 0) throw rangeError(`shape[${i}]`, 'a non-negative integer', describe(d));
       shape[i] = d;
