@@ -59,7 +59,7 @@ export function describe(v: unknown): string {
   }
   const kind = kindOf(v);
   if (kind !== undefined) return kind;
-  if (v instanceof DataView) return 'DataView';
+  if (ArrayBuffer.isView(v)) return 'DataView'; // (instanceof would run a Proxy's traps)
   if (isArray(v)) {
     try {
       return `Array(${v.length})`;

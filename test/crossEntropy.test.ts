@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { as, DTYPES, lk } from './helpers.js';
+import { as, DTYPES, lk, relErr } from './helpers.js';
 import { DDSum, randn, refCrossEntropy, refRow, rng } from './reference.js';
 
 type Opts = { weight?: ArrayLike<number>; ignoreIndex?: number; labelSmoothing?: number; reduction?: 'mean' | 'sum' | 'none' };
@@ -8,12 +8,6 @@ const LOSS_TOL = { f32: 1e-6, f64: 1e-14 };
 const GRAD_TOL = { f32: 1e-6, f64: 1e-14 };
 
 const INDEX_CTORS = [Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, BigInt64Array] as const;
-
-function relErr(got: number, ref: number): number {
-  if (Number.isNaN(ref)) return Number.isNaN(got) ? 0 : Infinity;
-  if (!Number.isFinite(ref)) return got === ref ? 0 : Infinity;
-  return ref === 0 ? Math.abs(got) : Math.abs(got - ref) / Math.abs(ref);
-}
 
 describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
   const ltol = LOSS_TOL[name];
@@ -133,6 +127,24 @@ describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
     expect(losses[0]).toBeNaN();
     expect(losses[1]).toBe(Infinity);
     expect(losses[2]).toBe(0);
+  });
+
+  it("+Infinity losses: 'mean' and 'sum' are +Infinity; label smoothing > 0 reaches every -Infinity logit, even when eps/C underflows", () => {
+    const x = new ctor([0, -Infinity, 0, 0, 1, 2]);
+    const t = Int32Array.from([1, 0]);
+    for (const reduction of ['mean', 'sum'] as const) {
+      expect(lk.crossEntropy(x, t, { shape: [2, 3], reduction })).toBe(Infinity);
+      expect(lk.crossEntropy(x, t, { shape: [3, 2], axis: 0, reduction })).toBe(Infinity); // strided path
+    }
+    const other = Int32Array.from([0, 0]); // the -Infinity logit is not a target
+    expect(lk.crossEntropy(x, other, { shape: [2, 3], reduction: 'none' })[0]).toBeCloseTo(Math.log(2), 6);
+    for (const labelSmoothing of [0.1, 5e-324, 1]) {
+      const losses = lk.crossEntropy(x, other, { shape: [2, 3], reduction: 'none', labelSmoothing });
+      expect(losses[0]).toBe(Infinity);
+      expect(Number.isFinite(losses[1])).toBe(true);
+    }
+    // a probability of 0 at a -Infinity logit is 0 * log 0: NaN, as in PyTorch
+    expect(lk.crossEntropy(new ctor([0, -Infinity]), new ctor([1, 0]))).toBeNaN();
   });
 
   it('a confident prediction keeps the relative accuracy of its tiny loss', () => {

@@ -48,6 +48,13 @@ export function checkClose(got: ArrayLike<number>, ref: ArrayLike<number>, tol: 
   return worst;
 }
 
+/** Relative error of a scalar (absolute when the reference is 0); NaN and infinities must match exactly. */
+export function relErr(got: number, ref: number): number {
+  if (Number.isNaN(ref)) return Number.isNaN(got) ? 0 : Infinity;
+  if (!Number.isFinite(ref)) return got === ref ? 0 : Infinity;
+  return ref === 0 ? Math.abs(got) : Math.abs(got - ref) / Math.abs(ref);
+}
+
 /** Rounds a float64 array to the test dtype (the input the addon sees). */
 export function as(ctor: Ctor, v: ArrayLike<number>): Float32Array | Float64Array {
   return ctor.from(v as ArrayLike<number>);

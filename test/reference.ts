@@ -41,7 +41,8 @@ export class DDSum {
     this.lo += e;
   }
   value(): number {
-    return this.hi + this.lo;
+    // once an infinity enters, hi carries the IEEE sum (inf, or NaN for inf - inf) and lo is NaN
+    return Number.isFinite(this.hi) ? this.hi + this.lo : this.hi;
   }
 }
 
@@ -154,6 +155,7 @@ export function refCrossEntropy(
 
   const losses = new Float64Array(rows);
   const logp: Float64Array[] = [];
+  const probs: Float64Array[] = []; // softmax from refRow, not exp(logp): logp rounded to double errs by up to ulp(|logp|)/2
   const qs: Float64Array[] = [];
   const ignored: boolean[] = [];
   const denom = new DDSum();
@@ -179,15 +181,20 @@ export function refCrossEntropy(
       }
       const lp = refRow(row, 1, true);
       logp.push(lp);
+      probs.push(refRow(row, 1, false));
       qs.push(q);
       ignored.push(ign);
       if (ign) continue;
       const acc = new DDSum();
-      if (isProb || eps > 0) {
+      if (isProb) {
         for (let c = 0; c < C; c++) acc.add(-w(c) * q[c] * lp[c]);
       } else {
+        // (1 - eps) * nll + eps/C * smoothing term, each only when its weight is not 0: eps > 0
+        // puts mass on every class, so a class of probability 0 makes the loss +Infinity even
+        // when eps/C underflows (PyTorch multiplies by the underflowed eps/C and gets NaN there)
         const t = Number(target[r]);
-        acc.add(-w(t) * lp[t]);
+        if (eps < 1) acc.add(-(1 - eps) * w(t) * lp[t]);
+        if (eps > 0) for (let c = 0; c < C; c++) acc.add((-(w(c) * lp[c]) * eps) / C);
       }
       losses[r] = acc.value();
     }
@@ -206,13 +213,13 @@ export function refCrossEntropy(
       const r = o * inner + j;
       if (ignored[r]) continue;
       const base = o * C * inner + j;
-      const lp = logp[r];
+      const pr = probs[r];
       const q = qs[r];
       const As = new DDSum();
       for (let c = 0; c < C; c++) As.add(w(c) * q[c]);
       const A = As.value();
       for (let c = 0; c < C; c++) {
-        const p = Math.exp(lp[c]);
+        const p = pr[c];
         grad[base + c * inner] = g * (p * A - w(c) * q[c]);
         mag[base + c * inner] = Math.abs(g) * (p * Math.abs(A) + Math.abs(w(c) * q[c]));
       }

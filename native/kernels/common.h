@@ -34,6 +34,24 @@ static inline DD dd_add(DD a, DD b) {
   return DD{hi, lo - (hi - s.hi)};
 }
 
+// A sum of doubles, exact to double-double accuracy while finite. TwoSum turns an infinity into
+// NaN (inf - inf in its error term), so the plain IEEE sum rides along and decides once a term is
+// infinite or NaN: a +Infinity loss among finite ones sums to +Infinity, as in PyTorch.
+struct ExactSum {
+  DD dd{0.0, 0.0};
+  double plain = 0.0;
+  void add(double v) { add_dd(DD{v, 0.0}); }
+  void add_dd(DD v) {
+    dd = dd_add(dd, v);
+    plain += v.hi;
+  }
+  DD total() const { return std::isfinite(plain) ? dd : DD{plain, 0.0}; }
+  double value() const {
+    const DD t = total();
+    return t.hi + t.lo;
+  }
+};
+
 // 1 / s for s > 0 as a double-double (one Newton step on the double reciprocal).
 static inline DD dd_recip(DD s) {
   double q = 1.0 / s.hi;

@@ -33,7 +33,9 @@ struct CompensatedSum {
     Ops::store(s, a.s);
     Ops::store(c, a.c);
     for (size_t j = 0; j < kLanes; ++j) {
-      const DD t = two_sum(s[j], c[j]);
+      // s alone is the IEEE sum; once it is infinite or NaN the correction is NaN (inf - inf in
+      // TwoSum) and must not poison it: a +Infinity term sums to +Infinity
+      const DD t = std::isfinite(s[j]) ? two_sum(s[j], c[j]) : DD{s[j], 0.0};
       hi[j] = t.hi;
       lo[j] = t.lo;
     }
@@ -41,9 +43,9 @@ struct CompensatedSum {
   static DD acc_total(const Acc& a) {
     double h[kLanes], l[kLanes];
     acc_lanes(a, h, l);
-    DD t{0.0, 0.0};
-    for (size_t j = 0; j < kLanes; ++j) t = dd_add(t, DD{h[j], l[j]});
-    return t;
+    ExactSum t;
+    for (size_t j = 0; j < kLanes; ++j) t.add_dd(DD{h[j], l[j]});
+    return t.total();
   }
 };
 

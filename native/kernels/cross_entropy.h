@@ -117,10 +117,12 @@ struct CrossEntropyKernels {
         const size_t t = static_cast<size_t>(a.target[r]);
         const double wt = a.weight ? static_cast<double>(a.weight[t]) : 1.0;
         const double xt = static_cast<double>(x[t]);
-        double loss = (1.0 - eps) * wt * ((static_cast<double>(m) - xt) + L);
+        // each term only when its weight is not 0, and eps/C applied last: eps > 0 puts mass on
+        // every class, so a -Infinity logit makes the loss +Infinity even if eps/C underflows
+        double loss = eps < 1.0 ? (1.0 - eps) * wt * ((static_cast<double>(m) - xt) + L) : 0.0;
         if (eps > 0.0) {
           DotSums d = dot(x, C, m, a.weight, nullptr);
-          loss += epsC * (a.weight_sum * L + d.d);
+          loss += eps * (a.weight_sum * L + d.d) / static_cast<double>(C);
         }
         a.loss[r] = loss;
         if (g) {
@@ -137,11 +139,11 @@ struct CrossEntropyKernels {
       } else {
         const T* q = a.prob + r * C;
         DotSums d1 = dot(x, C, m, a.weight, q);
-        double A = (1.0 - eps) * d1.a, D = (1.0 - eps) * d1.d;
-        if (eps > 0.0) {
+        double A = eps < 1.0 ? (1.0 - eps) * d1.a : 0.0, D = eps < 1.0 ? (1.0 - eps) * d1.d : 0.0;
+        if (eps > 0.0) {  // eps/C last, as for index targets
           DotSums d0 = dot(x, C, m, a.weight, nullptr);
-          A += epsC * d0.a;
-          D += epsC * d0.d;
+          A += eps * d0.a / static_cast<double>(C);
+          D += eps * d0.d / static_cast<double>(C);
         }
         a.loss[r] = A * L + D;
         if (g) {

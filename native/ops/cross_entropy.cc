@@ -63,12 +63,12 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
   // number of rows (probability targets), as PyTorch does.
   double denom = static_cast<double>(rows);
   if (in.target) {
-    DD s{0.0, 0.0};
+    ExactSum s;
     for (size_t r = 0; r < rows; ++r) {
       const int64_t t = in.target[r];
-      if (t >= 0) s = dd_add(s, DD{in.weight ? static_cast<double>(in.weight[t]) : 1.0, 0.0});
+      if (t >= 0) s.add(in.weight ? static_cast<double>(in.weight[t]) : 1.0);
     }
-    denom = s.hi + s.lo;
+    denom = s.value();
   }
   const double grad_scale = in.reduction == Reduction::Mean ? 1.0 / denom : 1.0;
 
@@ -96,9 +96,9 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
     for (size_t r = 0; r < rows; ++r) in.out[r] = static_cast<T>(loss[r]);
     return std::numeric_limits<double>::quiet_NaN();
   }
-  DD total{0.0, 0.0};
-  for (size_t r = 0; r < rows; ++r) total = dd_add(total, DD{loss[r], 0.0});
-  const double sum = total.hi + total.lo;
+  ExactSum total;
+  for (size_t r = 0; r < rows; ++r) total.add(loss[r]);
+  const double sum = total.value();
   return in.reduction == Reduction::Sum ? sum : sum / denom;
 }
 

@@ -1,0 +1,432 @@
+// Property-based tests (fast-check). Two kinds of cases, CASES in all (10,000; a tenth under an
+// emulator, LOGITKIT_TEST_EMULATED):
+//  - valid calls with random shapes, axes, dtypes, temperatures and cross-entropy options, on data
+//    that mixes ordinary values, huge values and specials, checked against the float64 reference;
+//  - garbage for every public function (sync and async): wrong types, bad shapes, throwing getters,
+//    Proxies, frozen and null-prototype objects, unknown options, targets out of range in the middle
+//    of a batch, detached and shared buffers, views at odd byte offsets. Every call must either
+//    succeed or end in a TypeError/RangeError of the documented form, with every buffer it was given
+//    bit-for-bit unchanged; an async call must reject, never throw.
+// A failure prints fast-check's seed and path, which replay it: fc.assert(..., { seed, path }).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { bits, checkClose, lk, relErr, TOL } from './helpers.js';
+import { refCrossEntropy, refSoftmax } from './reference.js';
+
+const SCALE = process.env.LOGITKIT_TEST_EMULATED ? 0.1 : 1;
+const CASES = 10_000 * SCALE;
+const RUNS = {
+  softmax: Math.round(CASES * 0.15),
+  crossEntropy: Math.round(CASES * 0.15),
+  garbageSync: Math.round(CASES * 0.5),
+  garbageAsync: Math.round(CASES * 0.2),
+};
+
+type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
+type Float = Float32Array | Float64Array;
+const CTORS: Record<'f32' | 'f64', FloatCtor> = { f32: Float32Array, f64: Float64Array };
+
+// ---------------------------------------------------------------------------------------------
+// Valid calls against the reference
+
+/** A shape of rank 1..4 with at most ~600 elements, and an axis given in any of its two spellings. */
+const shapeAndAxis = fc
+  .array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 4 })
+  .chain((small) =>
+    fc.tuple(
+      // one dimension may be long (a row of up to 600 crosses every vector width and tail)
+      fc.integer({ min: 0, max: small.length - 1 }),
+      fc.integer({ min: 0, max: 600 }),
+      fc.integer({ min: 0, max: small.length - 1 }),
+      fc.boolean(),
+    ).map(([longAt, longLen, axis, negative]) => {
+      const shape = small.slice();
+      if (shape.reduce((a, b) => a * b, 1) * (longLen + 1) <= 700) shape[longAt] = longLen;
+      return { shape, axis: negative ? axis - shape.length : axis };
+    }),
+  );
+
+/** Data: mostly N(0, s²) for a random scale, some huge values and specials. */
+function values(n: number): fc.Arbitrary<number[]> {
+  const ordinary = fc.double({ min: -1, max: 1, noNaN: true });
+  const special = fc.constantFrom(-Infinity, Infinity, NaN, 1e30, -1e30, 0, -0);
+  return fc.tuple(fc.constantFrom(1, 5, 30, 100), fc.array(fc.oneof({ weight: 40, arbitrary: ordinary }, { weight: 1, arbitrary: special }), { minLength: n, maxLength: n })).map(
+    ([scale, v]) => v.map((a) => a * scale),
+  );
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+describe('property: valid calls match the float64 reference', () => {
+  it(`softmax and logSoftmax, ${RUNS.softmax} cases`, () => {
+    const arb = fc
+      .record({ sa: shapeAndAxis, dtype: fc.constantFrom('f32' as const, 'f64' as const), log: fc.boolean(), temperature: fc.option(fc.double({ min: 0.05, max: 20, noNaN: true }), { nil: undefined }) })
+      .chain((c) => values(size(c.sa.shape)).map((v) => ({ ...c, v })));
+    fc.assert(
+      fc.property(arb, ({ sa, dtype, log, temperature, v }) => {
+        const x = CTORS[dtype].from(v);
+        const opts = { shape: sa.shape, axis: sa.axis, ...(temperature !== undefined ? { temperature } : {}) };
+        const got = log ? lk.logSoftmax(x, opts) : lk.softmax(x, opts);
+        const ref = refSoftmax(x, sa.shape, sa.axis < 0 ? sa.axis + sa.shape.length : sa.axis, temperature ?? 1, log);
+        const tol = TOL[dtype];
+        if (log) checkClose(got, ref, tol.logSoftmax, 'log', 0, 'logSoftmax');
+        else checkClose(got, ref, tol.softmax, 'rel', tol.floor, 'softmax');
+      }),
+      { numRuns: RUNS.softmax },
+    );
+  });
+
+  it(`crossEntropy with every option, ${RUNS.crossEntropy} cases`, () => {
+    const arb = fc
+      .record({
+        sa: shapeAndAxis.filter(({ shape, axis }) => shape[axis < 0 ? axis + shape.length : axis] > 0),
+        dtype: fc.constantFrom('f32' as const, 'f64' as const),
+        prob: fc.boolean(),
+        reduction: fc.constantFrom('mean' as const, 'sum' as const, 'none' as const),
+        smoothing: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+        weighted: fc.boolean(),
+        ignore: fc.option(fc.integer({ min: -1, max: 3 }), { nil: undefined }),
+        withGrad: fc.boolean(),
+        seed: fc.integer(),
+      })
+      .chain((c) => values(size(c.sa.shape)).map((v) => ({ ...c, v })));
+    fc.assert(
+      fc.property(arb, ({ sa, dtype, prob, reduction, smoothing, weighted, ignore, withGrad, seed, v }) => {
+        const ctor = CTORS[dtype];
+        const { shape } = sa;
+        const axis = sa.axis < 0 ? sa.axis + shape.length : sa.axis;
+        const C = shape[axis];
+        const n = size(shape);
+        const rows = n / C;
+        const x = ctor.from(v);
+        let s = seed >>> 0;
+        const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+        const target = prob ? ctor.from({ length: n }, () => next()) : Int32Array.from({ length: rows }, () => (ignore !== undefined && next() < 0.2 ? ignore : Math.floor(next() * C)));
+        const weight = weighted ? ctor.from({ length: C }, () => 0.1 + 2 * next()) : undefined;
+        const ignoreIndex = prob ? undefined : ignore;
+        const opts = { weight, ignoreIndex, labelSmoothing: smoothing, reduction };
+        const ref = refCrossEntropy(x, target, prob, shape, axis, opts);
+        const grad = withGrad ? new ctor(n) : undefined;
+        const got = lk.crossEntropy(x, target, { shape, axis: sa.axis, ...opts, grad } as never) as number | Float;
+        const tol = dtype === 'f32' ? 1e-6 : 1e-14;
+        // README, Accuracy: a float32 row's loss near 0 may instead err by up to C * A * 2^-53 in
+        // absolute terms (its sum of exponentials is plain binary64), A = sum_c w_c q'_c the
+        // row's target weight (w_t for an index target)
+        const maxW = weight ? Math.max(...weight) : 1;
+        const inner = n / C / shape.slice(0, axis).reduce((p, q) => p * q, 1) || 1;
+        const rowA = (r: number) => {
+          if (!prob) return maxW;
+          const base = Math.floor(r / inner) * C * inner + (r % inner);
+          let a = 1; // + eps
+          for (let c = 0; c < C; c++) a += target[base + c * inner];
+          return maxW * a;
+        };
+        const unit = dtype === 'f32' ? C * 2 ** -53 : 0;
+        const ok = (g: number, r: number, allowance: number) => relErr(g, r) <= tol || Math.abs(g - r) <= allowance;
+        if (reduction === 'none') {
+          const losses = got as Float;
+          for (let r = 0; r < rows; r++) if (!ok(losses[r], ref.losses[r], unit * rowA(r))) throw new Error(`loss[${r}] = ${losses[r]}, expected ${ref.losses[r]}`);
+        } else {
+          let allowance = 0;
+          let denom = 0;
+          for (let r = 0; r < rows; r++) {
+            allowance += unit * rowA(r);
+            const t = target[r];
+            denom += prob ? 1 : t === ignoreIndex ? 0 : weight ? weight[t] : 1;
+          }
+          if (reduction === 'mean') allowance /= denom;
+          if (!ok(got as number, ref.loss, allowance)) throw new Error(`${reduction} = ${got}, expected ${ref.loss}`);
+        }
+        if (grad) {
+          // a gradient below the smallest normal number of its type carries an absolute error of a few
+          // units of the smallest subnormal (its arithmetic rounds there)
+          const floor = dtype === 'f32' ? 2 ** -147 : 2 ** -1072;
+          for (let i = 0; i < n; i++) {
+            const r = ref.grad[i];
+            const bad = Number.isNaN(r) ? !Number.isNaN(grad[i]) : !(Math.abs(grad[i] - r) <= tol * ref.gradMagnitude[i] + floor);
+            if (bad) throw new Error(`grad[${i}] = ${grad[i]}, expected ${r}`);
+          }
+        }
+      }),
+      { numRuns: RUNS.crossEntropy },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Garbage
+
+/** A detached Float32Array. */
+function detached(): Float32Array {
+  const a = new Float32Array(6);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
+
+const throwingGetter = (key: string) =>
+  Object.defineProperty({}, key, {
+    enumerable: true,
+    get() {
+      throw new Error(`getter ${key}`);
+    },
+  });
+
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
+const hostileProxy = (target: object) =>
+  new Proxy(target, {
+    get(t, k) {
+      if (k === 'length' || k === '0' || k === 'axis') throw new Error('proxy get');
+      return Reflect.get(t, k);
+    },
+  });
+
+/**
+ * A value made only when the call runs: fast-check inspects generated values (and keeps them for
+ * shrinking), which a revoked Proxy or a detached buffer would break or spoil.
+ */
+class Hostile {
+  constructor(
+    readonly name: string,
+    readonly make: () => unknown,
+  ) {}
+  toString(): string {
+    return this.name;
+  }
+}
+const hostile = (name: string, make: () => unknown) => new Hostile(name, make);
+
+/** Any value at all: primitives, odd objects, arrays of every kind. */
+const junk: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(undefined, null, 0, -0, 1, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 64, '', '3', 'mean', true, 1n, -1n, 2n ** 64n, Symbol('s')),
+  fc.constantFrom(
+    hostile('{}', () => ({})),
+    hostile('[]', () => []),
+    hostile('[[2], [3]]', () => [[2], [3]]),
+    hostile('[2, 3]', () => [2, 3]),
+    hostile('frozen { shape: [6] }', () => Object.freeze({ shape: [6] })),
+    hostile('Object.create(null)', () => Object.create(null)),
+    hostile('Date', () => new Date(0)),
+    hostile('RegExp', () => /x/),
+    hostile('Map', () => new Map()),
+    hostile('function', () => () => 0),
+    hostile('revoked Proxy', revokedProxy),
+    hostile('Proxy [2, 3] with throwing get', () => hostileProxy([2, 3])),
+    hostile('Proxy {} with throwing get', () => hostileProxy({})),
+    hostile('object whose shape getter throws', () => throwingGetter('shape')),
+    hostile('ArrayBuffer', () => new ArrayBuffer(24)),
+    hostile('DataView', () => new DataView(new ArrayBuffer(24))),
+    hostile('detached Float32Array', detached),
+    hostile('Float32Array on a SharedArrayBuffer', () => new Float32Array(new SharedArrayBuffer(24))),
+    hostile('Buffer', () => Buffer.alloc(6)),
+    hostile('BigInt64Array [0n, 2n ** 62n]', () => new BigInt64Array([0n, 2n ** 62n])),
+    hostile('Int32Array [0, 1, -5, 2]', () => new Int32Array([0, 1, -5, 2])),
+    hostile('Float64Array(6).subarray(1)', () => new Float64Array(6).subarray(1)),
+    hostile('Float32Array subclass lying about its length', () => new (class extends Float32Array {
+      get length() {
+        return 1000;
+      }
+    })(6)),
+    hostile('Int32Array claiming to be a Float32Array', () => Object.defineProperty(new Int32Array(6), Symbol.toStringTag, { value: 'Float32Array' })),
+  ),
+  fc.integer({ min: -10, max: 20 }),
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+  fc.double(),
+  fc.string({ maxLength: 5 }),
+  fc.array(fc.oneof(fc.integer({ min: -2, max: 8 }), fc.double(), fc.constant('2')), { maxLength: 5 }),
+  fc.anything({ maxDepth: 1 }),
+);
+
+const materialize = (v: unknown) => (v instanceof Hostile ? v.make() : v);
+
+const dtype = fc.constantFrom<FloatCtor>(Float32Array, Float64Array);
+const INDEX_CTORS = [Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, BigInt64Array];
+
+/** A float array of 0..12 elements, possibly at an odd offset into a larger or shared buffer. */
+const floatArr = fc.tuple(dtype, fc.oneof({ weight: 4, arbitrary: fc.constant(6) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 12 }) }), fc.integer({ min: 0, max: 3 }), fc.boolean()).map(([ctor, n, offset, shared]) => {
+  const buffer = shared ? new SharedArrayBuffer((n + offset) * ctor.BYTES_PER_ELEMENT) : new ArrayBuffer((n + offset) * ctor.BYTES_PER_ELEMENT);
+  const a = new ctor(buffer, offset * ctor.BYTES_PER_ELEMENT, n);
+  for (let i = 0; i < n; i++) a[i] = Math.sin(i * 7.1) * 5;
+  return a;
+});
+
+/** Class indices of any integer type, some out of range, some negative, some -100. */
+const indexArr = fc.tuple(fc.constantFrom(...INDEX_CTORS), fc.array(fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.integer({ min: -101, max: 13 }) }, { weight: 1, arbitrary: fc.constant(-100) }), { minLength: 0, maxLength: 6 })).map(([ctor, vals]) =>
+  ctor === BigInt64Array ? BigInt64Array.from(vals, (v) => BigInt(v)) : (ctor as Int32ArrayConstructor).from(vals),
+);
+
+/** A shape that sometimes fits a length-n array. */
+const shapeFor = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom([6], [2, 3], [3, 2], [1, 6], [6, 1], [2, 1, 3]) },
+  fc.constantFrom([6], [2, 3], [3, 2], [1, 6], [6, 1], [2, 3, 1], [0], [0, 3], [3, 0], [1, 2, 3], [2, 2], [12], [2, 6], [4, 3]),
+  fc.array(fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(-1, 1.5, NaN, Infinity, 2 ** 30, 2 ** 40, 2 ** 53, 2 ** 60)), { maxLength: 5 }),
+  junk,
+);
+
+const anyValue = <T>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: junk });
+
+/** How an options object is presented to the call. */
+const WRAPPERS = {
+  plain: (o: object) => o,
+  'with an unknown key': (o: object) => ({ ...o, axsi: 1 }),
+  frozen: (o: object) => Object.freeze(o),
+  'null prototype': (o: object) => Object.assign(Object.create(null), o),
+  'Proxy with throwing get': (o: object) => hostileProxy(o),
+};
+
+class OptionsSpec {
+  constructor(
+    readonly wrapper: keyof typeof WRAPPERS,
+    readonly entries: Record<string, unknown>,
+  ) {}
+}
+
+/** An options object: some known keys with plausible or junk values, in a plain or hostile wrapper; or junk. */
+function options(keys: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> {
+  const rec = fc.record(Object.fromEntries(Object.entries(keys).map(([k, a]) => [k, anyValue(a)])), { requiredKeys: [] });
+  const wrapper = fc.constantFrom(...(Object.keys(WRAPPERS) as (keyof typeof WRAPPERS)[]));
+  return fc.oneof(
+    { weight: 12, arbitrary: rec.map((r) => new OptionsSpec('plain', r)) },
+    { weight: 3, arbitrary: fc.tuple(wrapper, rec).map(([w, r]) => new OptionsSpec(w, r)) },
+    { weight: 1, arbitrary: fc.constantFrom('shape', 'axis', 'out', 'grad', 'reduction').map((k) => hostile(`object whose ${k} getter throws`, () => throwingGetter(k))) },
+    { weight: 1, arbitrary: junk },
+  );
+}
+
+const softmaxCall = fc.record({
+  fn: fc.constantFrom('softmax', 'logSoftmax'),
+  x: anyValue(floatArr),
+  opts: options({ shape: shapeFor, axis: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(-1, 0) }, { weight: 1, arbitrary: fc.integer({ min: -4, max: 4 }) }), out: floatArr, temperature: fc.oneof(fc.double(), fc.constantFrom(0.5, 2)) }),
+});
+
+const crossEntropyCall = fc.record({
+  fn: fc.constant('crossEntropy'),
+  x: anyValue(floatArr),
+  target: anyValue(fc.oneof(indexArr, floatArr)),
+  opts: options({
+    shape: shapeFor,
+    axis: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(-1, 0) }, { weight: 1, arbitrary: fc.integer({ min: -4, max: 4 }) }),
+    reduction: fc.constantFrom('mean', 'sum', 'none', 'avg'),
+    ignoreIndex: fc.oneof(fc.integer({ min: -101, max: 5 }), fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }), fc.double()),
+    labelSmoothing: fc.double(),
+    weight: floatArr,
+    grad: floatArr,
+    out: floatArr,
+  }),
+});
+
+const threadsCall = fc.record({ fn: fc.constant('setNumThreads'), x: junk });
+
+const MESSAGE = /^(options(\.\w+)?|x|logits|target|shape(\[\d+\])?|axis|out|grad|weight|temperature|reduction|ignoreIndex|labelSmoothing|n): expected .+, got .+$/s;
+const TARGET_MESSAGE = /^target\[\d+\] = -?\d+ is out of range \[0, \d+\)$/;
+
+type Call = { fn: string; x: unknown; target?: unknown; opts?: unknown };
+
+/** The call's arguments, made now, and every typed array among them (options included). */
+function prepareCall(call: Call): { args: unknown[]; views: ArrayBufferView[] } {
+  const views: ArrayBufferView[] = [];
+  const made = (v: unknown) => {
+    const m = materialize(v);
+    if (ArrayBuffer.isView(m) && !views.includes(m)) views.push(m);
+    return m;
+  };
+  const x = made(call.x);
+  if (call.fn.startsWith('setNumThreads')) return { args: [x], views };
+  let opts: unknown;
+  const target = call.fn.startsWith('crossEntropy') ? made(call.target) : undefined;
+  if (call.opts instanceof OptionsSpec) {
+    const entries: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(call.opts.entries)) entries[k] = made(v);
+    opts = WRAPPERS[call.opts.wrapper](entries);
+  } else {
+    opts = made(call.opts);
+  }
+  return { args: call.fn.startsWith('crossEntropy') ? [x, target, opts] : [x, opts], views };
+}
+
+const snapshot = (views: ArrayBufferView[]) => views.map((v) => (v.byteLength === 0 ? '' : bits(v as Float32Array)));
+
+/** Checks the outcome of one call: success, or a well-formed error that changed no buffer. */
+function checkOutcome(error: unknown, before: string[], views: ArrayBufferView[], call: { fn: string }) {
+  if (error === undefined) return;
+  if (!(error instanceof TypeError || error instanceof RangeError)) throw new Error(`${call.fn} threw ${String(error)}, not a TypeError/RangeError`);
+  const message = error.message;
+  if (!MESSAGE.test(message) && !(error instanceof RangeError && TARGET_MESSAGE.test(message))) throw new Error(`${call.fn}: message of an unexpected form: ${message}`);
+  const after = snapshot(views);
+  for (let i = 0; i < views.length; i++) {
+    if (after[i] !== before[i]) throw new Error(`${call.fn} threw "${message}" but changed argument buffer ${i}`);
+  }
+}
+
+const allCalls = fc.oneof({ weight: 4, arbitrary: softmaxCall }, { weight: 5, arbitrary: crossEntropyCall }, { weight: 1, arbitrary: threadsCall });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const api = lk as unknown as Record<string, (...args: any[]) => any>;
+
+describe('property: garbage in, a TypeError or RangeError out, nothing written', () => {
+  it(`every sync function, ${RUNS.garbageSync} cases`, () => {
+    const threads = lk.getNumThreads();
+    let failures = 0;
+    const seen = new Map<string, number>();
+    try {
+      fc.assert(
+        fc.property(allCalls, (call: Call) => {
+          const { args, views } = prepareCall(call);
+          const before = snapshot(views);
+          let error: unknown;
+          try {
+            api[call.fn](...args);
+          } catch (e) {
+            error = e;
+          }
+          if (error !== undefined) {
+            failures++;
+            const key = String((error as Error).message).replace(/\d+/g, 'N').slice(0, 60);
+            seen.set(key, (seen.get(key) ?? 0) + 1);
+          }
+          checkOutcome(error, before, views, call);
+        }),
+        { numRuns: RUNS.garbageSync },
+      );
+    } finally {
+      lk.setNumThreads(threads);
+    }
+    if (process.env.LOGITKIT_FUZZ_STATS) console.log([...seen].sort((a, b) => b[1] - a[1]));
+    // the generators must reach both outcomes (a generator that only makes errors tests little)
+    expect(failures).toBeGreaterThan(RUNS.garbageSync * 0.3);
+    expect(failures).toBeLessThan(RUNS.garbageSync * 0.97);
+  });
+
+  it(`every async function rejects and never throws, ${RUNS.garbageAsync} cases`, async () => {
+    const asyncCalls = fc.oneof(softmaxCall, crossEntropyCall).map((c) => ({ ...c, fn: `${c.fn}Async` }));
+    let rejected = 0;
+    await fc.assert(
+      fc.asyncProperty(asyncCalls, async (call: Call) => {
+        const { args, views } = prepareCall(call);
+        const before = snapshot(views);
+        let promise: unknown;
+        try {
+          promise = api[call.fn](...args);
+        } catch (e) {
+          throw new Error(`${call.fn} threw synchronously: ${String(e)}`);
+        }
+        if (!(promise instanceof Promise)) throw new Error(`${call.fn} returned ${String(promise)}, not a Promise`);
+        let error: unknown;
+        try {
+          await promise;
+        } catch (e) {
+          error = e ?? new Error('rejected with nothing');
+        }
+        if (error !== undefined) rejected++;
+        checkOutcome(error, before, views, call);
+      }),
+      { numRuns: RUNS.garbageAsync },
+    );
+    expect(rejected).toBeGreaterThan(RUNS.garbageAsync * 0.3);
+    expect(rejected).toBeLessThan(RUNS.garbageAsync * 0.97);
+  });
+});
