@@ -101,9 +101,9 @@ template <class I>
 void convert(const Napi::Env& env, const View& t, int64_t C, int64_t ignore, std::vector<int64_t>& out) {
   const I* p = static_cast<const I*>(t.data);
   const size_t bad = convert_targets(p, t.length, C, ignore, out.data());
-  if (bad < t.length)
+  if (bad < t.length)  // out[bad] holds the value that failed (p may be shared memory written meanwhile)
     throw Napi::RangeError::New(env, "target[" + std::to_string(bad) + "] = " +
-                                         std::to_string(static_cast<int64_t>(p[bad])) +
+                                         std::to_string(out[bad]) +
                                          " is out of range [0, " + std::to_string(C) + ")");
 }
 
@@ -276,6 +276,17 @@ class AsyncCall : public Napi::AsyncWorker {
     else deferred_.Resolve(Napi::Number::New(env, value_));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  // When a worker is terminated while its call is in flight, its environment is torn down and
+  // settling the promise fails; node-addon-api reports that as a C++ exception, which must not
+  // reach libuv (std::terminate: the whole process would die). Nothing can observe the promise
+  // any more, so the failure is dropped (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS covers the
+  // rethrow inside node-addon-api; this covers the rest, e.g. opening the handle scope).
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (...) {
+    }
+  }
 
  private:
   Napi::Promise::Deferred deferred_;

@@ -114,6 +114,7 @@ size_t convert_targets(const I* t, size_t n, int64_t C, int64_t ignore, int64_t*
     } else if (v >= 0 && v < C) {
       out[r] = v;
     } else {
+      out[r] = v;  // the value that failed, read once, for the error message
       return r;
     }
   }

@@ -46,7 +46,8 @@ template <class T>
 double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in);
 
 // Converts class-index targets to int64, mapping `ignore` to -1. Returns the position of the first
-// value that is neither `ignore` nor in [0, C), or n when all are valid.
+// value that is neither `ignore` nor in [0, C) (stored in out at that position, as read), or n when
+// all are valid. Each target is read once: the copy is what the kernels use.
 template <class I>
 size_t convert_targets(const I* t, size_t n, int64_t C, int64_t ignore, int64_t* out);
 
