@@ -1,72 +1,243 @@
-// `npm run bench [-- --quick] [-- --threads N]`: logitkit against a plain JavaScript three-pass
-// softmax and against this machine's own limits (copy bandwidth, the bare vector exp loop),
-// measured in the same run.
+// `npm run bench [-- options]` and `npx logitkit bench [options]`: logitkit against onnxruntime-node,
+// TensorFlow.js (wasm and cpu backends) and a plain JavaScript loop, and against this machine's own
+// limits (copy and read bandwidth, the bare vector exp loop), measured in one run and reported as
+// ratios. Every peer's output is checked against logitkit's before it is timed. Each SIMD path is
+// also timed in its own process (LOGITKIT_ISA). Progress goes to stderr, results to stdout.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { Bench } from 'tinybench';
+import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
+import { BYTES, disagreement, expCeiling, limits, makeInput, time, TOLERANCE } from './measure.mjs';
+import { goals, markdown, shapeName, svgChart, tableRows, textTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
-const lk = require('../dist/index.js');
-const native = require(process.env.LOGITKIT_ADDON || '../build/Release/logitkit.node');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const lk = require(path.join(here, '..', 'dist', 'index.js'));
 
-function jsSoftmax(x, y, rows, C) {
-  for (let r = 0; r < rows; r++) {
-    const o = r * C;
-    let m = -Infinity;
-    for (let i = 0; i < C; i++) if (x[o + i] > m) m = x[o + i];
-    let s = 0;
-    for (let i = 0; i < C; i++) {
-      const e = Math.exp(x[o + i] - m);
-      y[o + i] = e;
-      s += e;
-    }
-    const inv = 1 / s;
-    for (let i = 0; i < C; i++) y[o + i] *= inv;
+const ALL_OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyGrad'];
+const DEFAULT_SHAPES = ['1x1000', '64x1000', '100000x3', '256x32000', '16x128256', '1x1000000', '2048x32000'];
+const QUICK_SHAPES = ['1x1000', '64x1000', '100000x3', '16x128256', '1x1000000'];
+const USAGE = `usage: logitkit bench [--quick] [--op softmax,logSoftmax,crossEntropy,crossEntropyGrad] [--shape RxC[,RxC...]]
+                      [--dtype f32,f64] [--threads N[,N...]] [--isa avx512,avx2,scalar,neon] [--no-peers]
+                      [--json FILE] [--markdown FILE] [--chart FILE.svg]`;
+
+export function parseArgs(argv) {
+  const a = { quick: false, peers: true, op: null, shape: null, dtype: null, threads: null, isa: null, json: null, markdown: null, chart: null, child: false };
+  const list = (v) => v.split(',').filter(Boolean);
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => {
+      if (i + 1 >= argv.length) throw new Error(`${k} needs a value\n${USAGE}`);
+      return argv[++i];
+    };
+    if (k === '--quick') a.quick = true;
+    else if (k === '--no-peers') a.peers = false;
+    else if (k === '--child') a.child = true;
+    else if (k === '--op') a.op = [...(a.op ?? []), ...list(v())];
+    else if (k === '--shape') a.shape = [...(a.shape ?? []), ...list(v())];
+    else if (k === '--dtype') a.dtype = [...(a.dtype ?? []), ...list(v())];
+    else if (k === '--threads') a.threads = [...(a.threads ?? []), ...list(v()).map(Number)];
+    else if (k === '--isa') a.isa = [...(a.isa ?? []), ...list(v())];
+    else if (k === '--json') a.json = v();
+    else if (k === '--markdown') a.markdown = v();
+    else if (k === '--chart') a.chart = v();
+    else if (k === '--help' || k === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${k}\n${USAGE}`);
   }
+  for (const o of a.op ?? []) if (!ALL_OPS.includes(o)) throw new Error(`--op: expected one of ${ALL_OPS.join(', ')}, got ${o}`);
+  for (const s of a.shape ?? []) if (!/^\d+x\d+$/.test(s) || s.split('x').some((d) => Number(d) < 1)) throw new Error(`--shape: expected RxC with positive integers, got ${s}`);
+  for (const d of a.dtype ?? []) if (d !== 'f32' && d !== 'f64') throw new Error(`--dtype: expected f32 or f64, got ${d}`);
+  for (const t of a.threads ?? []) if (!Number.isInteger(t) || t < 1 || t > 1024) throw new Error(`--threads: expected integers in [1, 1024], got ${t}`);
+  const supported = lk.info().isas;
+  for (const s of a.isa ?? []) if (!supported.includes(s)) throw new Error(`--isa: this CPU supports ${supported.join(', ')}, not ${s}`);
+  return a;
 }
 
-const quick = process.argv.includes('--quick');
-// --threads N (default 1: the SIMD goals are per thread; `npm run bench:threads` covers scaling)
-const ti = process.argv.indexOf('--threads');
-const threads = ti >= 0 ? Number(process.argv[ti + 1]) : 1;
-lk.setNumThreads(threads);
-const shapes = [
-  [1, 1000],
-  [64, 1000],
-  [100000, 3],
-  [16, 128256],
-];
-const time = quick ? 150 : 400;
-const info = lk.info();
-console.error(`logitkit ${info.version}, isa ${info.isa} (supported: ${info.isas.join(', ')}), threads ${lk.getNumThreads()}`);
+function defaultThreads() {
+  const n = lk.getNumThreads();
+  const t = [1];
+  for (let p = 2; p < n; p *= 2) t.push(p);
+  if (n > 1) t.push(n);
+  return t;
+}
 
-const rows = [];
-for (const [R, C] of shapes) {
-  const n = R * C;
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = Math.random() * 10 - 5;
-  const y = new Float32Array(n);
-  const e = new Float32Array(n);
-  for (let i = 0; i < n; i++) e[i] = -Math.random() * 20;
-  const copy = new Float32Array(n);
-  const bench = new Bench({ time, warmupTime: 50 });
-  bench
-    .add('logitkit', () => lk.softmax(x, { shape: [R, C], out: y }))
-    .add('js three-pass', () => jsSoftmax(x, y, R, C))
-    .add('exp ceiling', () => native.exp(e, y))
-    .add('copy (set)', () => copy.set(x));
-  process.stderr.write(`  ${R}x${C} ...\n`);
-  await bench.run();
-  const med = (name) => bench.tasks.find((t) => t.name === name).result.latency.p50 / 1e3; // s
-  const tLk = med('logitkit');
-  rows.push({
-    shape: `${R}x${C}`,
-    'logitkit median µs': (tLk * 1e6).toFixed(2),
-    'logitkit G el/s': (n / tLk / 1e9).toFixed(2),
-    'vs JS loop': `${(med('js three-pass') / tLk).toFixed(1)}x`,
-    'vs exp ceiling': (med('exp ceiling') / tLk).toFixed(2),
-    'GB/s (r+w)': ((8 * n) / tLk / 1e9).toFixed(1),
-    'vs copy': (med('copy (set)') / tLk).toFixed(2),
+/** The cases of the main matrix (op x dtype x shape x threads). */
+function plan(a) {
+  const shapes = (a.shape ?? (a.quick ? QUICK_SHAPES : DEFAULT_SHAPES)).map((s) => s.split('x').map(Number));
+  const ops = a.op ?? ALL_OPS;
+  const threads = a.threads ?? defaultThreads();
+  const cases = [];
+  for (const dtype of a.dtype ?? ['f32', 'f64']) {
+    for (const op of ops) {
+      for (const [R, C] of shapes) {
+        // float64 by default on three shapes only (the full matrix: --dtype f64)
+        if (!a.dtype && dtype === 'f64' && (a.quick || !['1x1000', '64x1000', '16x128256'].includes(`${R}x${C}`))) continue;
+        for (const t of threads) cases.push({ op, dtype, R, C, threads: t });
+      }
+    }
+  }
+  return cases;
+}
+
+const progress = (s) => process.stderr.write(`\r\x1b[K${s}`);
+
+/** Measures every case with every contender; peers that cannot run it say why. */
+async function measureCases(cases, contenders, budgetMs, notes) {
+  const out = [];
+  let done = 0;
+  const total = cases.length;
+  const singleThreaded = new Map(); // a one-thread contender's result, reused at every thread count
+  for (const c of cases) {
+    const k = { case: c, results: {} };
+    out.push(k);
+    const n = c.R * c.C;
+    const input = makeInput(c);
+    let want;
+    for (const who of contenders) {
+      progress(`[${++done > total ? total : done}/${total}] ${c.op} ${c.dtype} ${shapeName(c)} threads=${c.threads}: ${who.name}`);
+      if (who.missing) {
+        k.results[who.name] = { status: 'missing' };
+        continue;
+      }
+      const s = who.supports(c);
+      if (s !== true) {
+        k.results[who.name] = { status: 'n/a', note: s };
+        continue;
+      }
+      const reuseKey = `${who.name}|${c.op}|${c.dtype}|${shapeName(c)}`;
+      if (!who.threaded && c.threads > 1 && singleThreaded.has(reuseKey)) {
+        k.results[who.name] = { ...singleThreaded.get(reuseKey), note: 'single-threaded: its 1-thread time' };
+        continue;
+      }
+      try {
+        const p = await who.prepare(c, input);
+        p.before?.();
+        await p.run();
+        const got = p.output();
+        if (who === logitkit) {
+          want = structuredClone(got);
+        } else if (want !== undefined) {
+          const d = disagreement(c.op, got, want);
+          if (!(d <= TOLERANCE[c.dtype])) {
+            k.results[who.name] = { status: 'mismatch', disagreement: d };
+            notes.push(`${who.name} disagrees with logitkit on ${c.op} ${c.dtype} ${shapeName(c)}: largest deviation ${d.toExponential(2)} > ${TOLERANCE[c.dtype]}; not timed`);
+            continue;
+          }
+          k.results[who.name] = { disagreement: d };
+        }
+        const t = await time(p.run, { budgetMs, before: p.before, isAsync: who.name === 'onnxruntime' });
+        const bytesPerElem = (c.op === 'crossEntropy' ? 1 : 2) * BYTES[c.dtype];
+        k.results[who.name] = { ...k.results[who.name], status: 'ok', ...t, elemsPerSec: n / t.median, GBs: (n * bytesPerElem) / t.median / 1e9 };
+        if (!who.threaded) singleThreaded.set(reuseKey, k.results[who.name]);
+      } catch (e) {
+        k.results[who.name] = { status: 'error', note: String(e.message ?? e) };
+        notes.push(`${who.name} failed on ${c.op} ${c.dtype} ${shapeName(c)}: ${String(e.message ?? e).split('\n')[0]}`);
+      }
+    }
+  }
+  progress('');
+  return out;
+}
+
+/** Per SIMD path, in its own process: float32 softmax, 1 thread, on the SIMD goals' shapes. */
+function isaTable(isas, quick) {
+  const rows = [];
+  for (const isa of isas) {
+    progress(`SIMD path ${isa} (own process)`);
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
+      env: { ...process.env, LOGITKIT_ISA: isa },
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (r.status !== 0) throw new Error(`the ${isa} child failed: ${r.stderr}`);
+    for (const k of JSON.parse(r.stdout).cases) {
+      const x = k.results.logitkit;
+      rows.push({ isa, shape: shapeName(k.case), median: x.median, elemsPerSec: x.elemsPerSec });
+    }
+  }
+  progress('');
+  return rows;
+}
+
+function cpuModel() {
+  return os.cpus()[0]?.model?.trim() || `${os.arch()} CPU`;
+}
+
+export async function main(argv) {
+  const a = parseArgs(argv);
+  const started = Date.now();
+  const budgetMs = a.quick ? 30 : 100;
+  const info = lk.info();
+  if (!a.child) process.stderr.write(`logitkit ${info.version}: SIMD ${info.isa} (supported ${info.isas.join(', ')}), ${lk.getNumThreads()} threads, ${cpuModel()}\n`);
+  const notes = [];
+  const contenders = [logitkit, javascript];
+  if (a.peers) contenders.push(await onnxruntime(), await tensorflow('wasm'), await tensorflow('cpu'));
+  for (const c of contenders) if (c.missing) notes.push(`${c.name} not measured: ${c.missing}`);
+  const cases = plan(a);
+
+  const run = {
+    date: new Date().toISOString().slice(0, 10),
+    command: `logitkit bench ${argv.filter((x) => x !== '--child').join(' ')}`.trim(),
+    machine: { cpu: cpuModel(), cores: os.cpus().length, isa: info.isa, isas: info.isas, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+    versions: Object.fromEntries(contenders.filter((c) => !c.missing && c.name !== 'js loop').map((c) => [c.name, c.version])),
+    contenders: contenders.map((c) => c.name),
+    maxThreads: Math.max(...cases.map((c) => c.threads)),
+    expCeiling: {},
+    limits: {},
+    notes,
+  };
+  for (const dtype of new Set(cases.map((c) => c.dtype))) {
+    progress(`exp ceiling ${dtype}`);
+    run.expCeiling[dtype] = await expCeiling(dtype, budgetMs);
+    for (const shape of new Set(cases.filter((c) => c.dtype === dtype).map(shapeName))) {
+      progress(`copy and read bandwidth ${dtype} ${shape}`);
+      const [R, C] = shape.split('x').map(Number);
+      run.limits[`${dtype}|${shape}`] = await limits(dtype, R * C, budgetMs);
+    }
+  }
+  const threadsBefore = lk.getNumThreads();
+  run.cases = await measureCases(cases, contenders, budgetMs, notes);
+  lk.setNumThreads(threadsBefore);
+  if (a.child) {
+    process.stdout.write(JSON.stringify(run));
+    return;
+  }
+  const isas = a.isa ?? info.isas;
+  run.isaTable = isaTable(isas, a.quick);
+  run.goals = goals(run);
+  run.seconds = (Date.now() - started) / 1000;
+
+  const rows = tableRows(run);
+  console.log(textTable(rows));
+  console.log(`\nSIMD paths, each in its own process (float32 softmax, 1 thread):`);
+  console.log(textTable(run.isaTable.map((r) => ({ isa: r.isa, shape: r.shape, median: `${(r.median * 1e6).toFixed(2)} µs`, 'el/s': `${(r.elemsPerSec / 1e9).toFixed(2)}e9` }))));
+  console.log(`\nGoals (issues 3 and 4), on this run's figures:`);
+  const measuredGoals = run.goals.filter((g) => g.status !== 'not measured');
+  console.log(measuredGoals.length ? textTable(measuredGoals) : '(none of the goals\' shapes were in this run)');
+  if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  console.log(`\nexp ceiling f32 ${(run.expCeiling.f32 / 1e9 || 0).toFixed(2)}e9 el/s; ${run.date}, ${run.machine.cpu}, ${run.seconds.toFixed(0)} s. "vs X": times faster than X.`);
+  if (a.json) writeFileSync(a.json, JSON.stringify(run, null, 2));
+  if (a.markdown) writeFileSync(a.markdown, markdown(run, rows));
+  if (a.chart) {
+    const first = cases[0];
+    const svg = svgChart(run, first.op, first.dtype, 1) ?? svgChart(run, first.op, first.dtype, first.threads);
+    if (svg) writeFileSync(a.chart, svg);
+  }
+  const met = run.goals.filter((g) => g.status === 'MISSED').length;
+  if (met) process.stderr.write(`${met} goal(s) missed on this run (shown above)\n`);
+}
+
+// run directly (npm run bench) rather than imported by bin/logitkit.mjs
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`\n${e.message ?? e}\n`);
+    process.exit(1);
   });
 }
-console.table(rows);
+

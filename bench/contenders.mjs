@@ -1,0 +1,199 @@
+// The contenders of the benchmark. Each is { name, version, threaded, supports(c), prepare(c, input) }
+// where prepare returns { run, output } (run: one call, sync or async; output: the result of the
+// last call as a Float64Array/number, for the agreement check). A case c is
+// { op, dtype, R, C, threads }: op is softmax | logSoftmax | crossEntropy (mean loss, class
+// indices) | crossEntropyGrad (mean loss and its gradient). Every contender computes exactly that.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { crossEntropyModel, softmaxModel } from './onnx.mjs';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const lk = require(path.join(root, 'dist', 'index.js'));
+
+const CTOR = { f32: Float32Array, f64: Float64Array };
+
+// ------------------------------------------------------------------------------------------------
+// logitkit: sync calls into preallocated outputs (the allocating path adds page faults, see README)
+
+export const logitkit = {
+  name: 'logitkit',
+  version: lk.info().version,
+  threaded: true,
+  supports: () => true,
+  prepare(c, { x, target }) {
+    const shape = [c.R, c.C];
+    const out = new CTOR[c.dtype](x.length);
+    let loss = NaN;
+    const run = {
+      softmax: () => lk.softmax(x, { shape, out }),
+      logSoftmax: () => lk.logSoftmax(x, { shape, out }),
+      crossEntropy: () => (loss = lk.crossEntropy(x, target, { shape })),
+      crossEntropyGrad: () => (loss = lk.crossEntropy(x, target, { shape, grad: out })),
+    }[c.op];
+    return {
+      before: () => lk.setNumThreads(c.threads),
+      run,
+      output: () => (c.op === 'crossEntropy' ? loss : c.op === 'crossEntropyGrad' ? { loss, grad: out } : out),
+    };
+  },
+};
+
+// ------------------------------------------------------------------------------------------------
+// plain JavaScript: what users write today (max, exp-and-sum, scale), one thread
+
+function jsRows(x, y, R, C, log) {
+  for (let r = 0; r < R; r++) {
+    const o = r * C;
+    let m = -Infinity;
+    for (let i = 0; i < C; i++) if (x[o + i] > m) m = x[o + i];
+    let s = 0;
+    for (let i = 0; i < C; i++) s += Math.exp(x[o + i] - m);
+    if (log) {
+      const l = m + Math.log(s);
+      for (let i = 0; i < C; i++) y[o + i] = x[o + i] - l;
+    } else {
+      const inv = 1 / s;
+      for (let i = 0; i < C; i++) y[o + i] = Math.exp(x[o + i] - m) * inv;
+    }
+  }
+}
+
+function jsCrossEntropy(x, t, R, C, grad) {
+  let total = 0;
+  for (let r = 0; r < R; r++) {
+    const o = r * C;
+    let m = -Infinity;
+    for (let i = 0; i < C; i++) if (x[o + i] > m) m = x[o + i];
+    let s = 0;
+    for (let i = 0; i < C; i++) s += Math.exp(x[o + i] - m);
+    const l = m + Math.log(s);
+    total += l - x[o + t[r]];
+    if (grad) {
+      const inv = 1 / s / R;
+      for (let i = 0; i < C; i++) grad[o + i] = Math.exp(x[o + i] - m) * inv;
+      grad[o + t[r]] -= 1 / R;
+    }
+  }
+  return total / R;
+}
+
+export const javascript = {
+  name: 'js loop',
+  version: process.version,
+  threaded: false,
+  supports: () => true,
+  prepare(c, { x, target }) {
+    const y = new CTOR[c.dtype](x.length);
+    let loss = NaN;
+    const run = {
+      softmax: () => jsRows(x, y, c.R, c.C, false),
+      logSoftmax: () => jsRows(x, y, c.R, c.C, true),
+      crossEntropy: () => (loss = jsCrossEntropy(x, target, c.R, c.C, null)),
+      crossEntropyGrad: () => (loss = jsCrossEntropy(x, target, c.R, c.C, y)),
+    }[c.op];
+    return { run, output: () => (c.op === 'crossEntropy' ? loss : c.op === 'crossEntropyGrad' ? { loss, grad: y } : y) };
+  },
+};
+
+// ------------------------------------------------------------------------------------------------
+// onnxruntime-node: single-node models, intra-op threads = the thread count measured
+
+function tryRequire(name) {
+  try {
+    return { mod: require(name), version: require(`${name}/package.json`).version };
+  } catch (e) {
+    return { error: `${name} is not installed (${String(e.message).split('\n')[0]})` };
+  }
+}
+
+export async function onnxruntime() {
+  const { mod: ort, version, error } = tryRequire('onnxruntime-node');
+  if (error) return { name: 'onnxruntime', missing: error };
+  const sessions = new Map();
+  const session = async (key, bytes, threads) => {
+    const k = `${key}/${threads}`;
+    if (!sessions.has(k)) {
+      sessions.set(k, await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' }));
+    }
+    return sessions.get(k);
+  };
+  return {
+    name: 'onnxruntime',
+    version,
+    threaded: true,
+    supports: (c) => c.op !== 'crossEntropyGrad' || 'inference only: no gradient',
+    async prepare(c, { x, target }) {
+      const type = c.dtype === 'f32' ? 'float32' : 'float64';
+      const feeds = { x: new ort.Tensor(type, x, [c.R, c.C]) };
+      let s;
+      if (c.op === 'crossEntropy') {
+        s = await session(`ce-${c.dtype}`, crossEntropyModel(c.dtype), c.threads);
+        feeds.labels = new ort.Tensor('int64', BigInt64Array.from(target, BigInt), [c.R]);
+      } else {
+        s = await session(`${c.op}-${c.dtype}`, softmaxModel(c.dtype, c.op === 'logSoftmax'), c.threads);
+      }
+      let result;
+      return {
+        run: async () => {
+          result = await s.run(feeds);
+        },
+        output: () => {
+          const data = Object.values(result)[0].data;
+          return c.op === 'crossEntropy' ? Number(data[0]) : data;
+        },
+      };
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// TensorFlow.js, wasm (XNNPACK) and cpu backends: tensor in, op, dataSync out, dispose
+
+export async function tensorflow(backend) {
+  const name = `tfjs-${backend}`;
+  const quiet = console.log;
+  console.log = () => {}; // tfjs greets Node users on stdout when it loads
+  let tf;
+  try {
+    const core = tryRequire('@tensorflow/tfjs');
+    if (core.error) return { name, missing: core.error };
+    tf = core.mod;
+    if (backend === 'wasm') {
+      const wasm = tryRequire('@tensorflow/tfjs-backend-wasm');
+      if (wasm.error) return { name, missing: wasm.error };
+    }
+  } finally {
+    console.log = quiet;
+  }
+  const version = tf.version.tfjs;
+  return {
+    name,
+    version,
+    threaded: false,
+    supports: (c) => (c.dtype !== 'f32' ? 'no float64 in tfjs' : c.op === 'crossEntropyGrad' ? 'no fused gradient' : true),
+    async prepare(c, { x, target }) {
+      if (tf.getBackend() !== backend) {
+        await tf.setBackend(backend);
+        await tf.ready();
+      }
+      // class indices as positions in the flattened log-probabilities (integer targets: logSoftmax + gather)
+      const flat = Int32Array.from(target, (t, r) => r * c.C + t);
+      let out;
+      const run = () => {
+        out = tf.tidy(() => {
+          const t = tf.tensor2d(x, [c.R, c.C]);
+          if (c.op === 'softmax') return tf.softmax(t);
+          if (c.op === 'logSoftmax') return tf.logSoftmax(t);
+          return tf.neg(tf.mean(tf.gather(tf.reshape(tf.logSoftmax(t), [-1]), tf.tensor1d(flat, 'int32'))));
+        });
+        const data = out.dataSync();
+        out.dispose();
+        out = data;
+      };
+      return { run, output: () => (c.op === 'crossEntropy' ? out[0] : out) };
+    },
+  };
+}

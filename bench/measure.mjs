@@ -1,0 +1,108 @@
+// Timing with tinybench, the agreement check, and this machine's own limits (copy and read
+// bandwidth on the same buffer, the bare vector exp loop), all in the running process.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Bench } from 'tinybench';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const native = require(process.env.LOGITKIT_ADDON || path.join(root, 'build', 'Release', 'logitkit.node'));
+
+export const CTOR = { f32: Float32Array, f64: Float64Array };
+export const BYTES = { f32: 4, f64: 8 };
+
+/** Deterministic inputs: logits ~ N(0, 2^2) (mulberry32 + Box-Muller) and class indices. */
+export function makeInput(c) {
+  const n = c.R * c.C;
+  let s = (c.R * 7919 + c.C) >>> 0;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const x = new CTOR[c.dtype](n);
+  for (let i = 0; i < n; i += 2) {
+    const r = 2 * Math.sqrt(-2 * Math.log(1 - rnd()));
+    const a = 2 * Math.PI * rnd();
+    x[i] = r * Math.cos(a);
+    if (i + 1 < n) x[i + 1] = r * Math.sin(a);
+  }
+  const target = new Int32Array(c.R);
+  for (let r = 0; r < c.R; r++) target[r] = Math.floor(rnd() * c.C);
+  return { x, target };
+}
+
+/**
+ * Times fn with tinybench. Calls shorter than ~20 µs are timed in batches (k calls per sample,
+ * latency = batch time / k) so that the timer's own cost does not count; `batch` reports k.
+ */
+export async function time(fn, { budgetMs, before, isAsync }) {
+  // a first estimate of one call
+  const t0 = performance.now();
+  await fn();
+  const once = performance.now() - t0;
+  const k = isAsync ? 1 : Math.max(1, Math.min(1000, Math.floor(0.02 / Math.max(once, 1e-6))));
+  const body = k === 1 ? fn : () => {
+    for (let i = 0; i < k; i++) fn();
+  };
+  // at least 2 samples after one warm-up call; more while the budget lasts
+  const bench = new Bench({ time: budgetMs, iterations: 2, warmupIterations: 1, warmupTime: Math.min(50, budgetMs / 4), retainSamples: false });
+  bench.add('task', isAsync ? async () => body() : body, before ? { beforeAll: before } : {});
+  await bench.run();
+  const r = bench.tasks[0].result;
+  if (!r || !r.latency) throw new Error(`tinybench: ${r?.error ?? 'no result'}`);
+  return { median: (r.latency.p50 / 1e3) / k, p99: (r.latency.p99 / 1e3) / k, samples: r.latency.samplesCount, batch: k };
+}
+
+/** Largest deviation of a contender's output from logitkit's, in the measure the op's tolerance uses. */
+export function disagreement(op, got, want) {
+  if (op === 'crossEntropy') return relative(got, want);
+  if (op === 'crossEntropyGrad') return Math.max(relative(got.loss, want.loss), disagreement('softmax', got.grad, want.grad));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i];
+    const e = op === 'logSoftmax' ? Math.abs(got[i] - w) / Math.max(1, Math.abs(w)) : Math.abs(got[i] - w) / (Math.abs(w) + 1e-30);
+    if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
+    if (worst === Infinity) break;
+  }
+  return worst;
+}
+
+function relative(a, b) {
+  const e = Math.abs(a - b) / Math.abs(b);
+  return Number.isNaN(e) ? Infinity : e;
+}
+
+/**
+ * The agreement tolerance: float32 peers round x - max and accumulate in float32 (~1e-6 observed);
+ * a softmax output below 1e-20 of its row is compared absolutely.
+ */
+export const TOLERANCE = { f32: 2e-5, f64: 1e-12 };
+
+/** This machine's limits for a buffer of n elements of the dtype: copy and read bandwidth, exp rate. */
+export async function limits(dtype, n, budgetMs) {
+  const a = new CTOR[dtype](n).fill(0.5);
+  const b = new CTOR[dtype](n);
+  const copy = await time(() => b.set(a), { budgetMs });
+  const read = await time(() => native.readPass(a), { budgetMs });
+  return {
+    copyGBs: (2 * n * BYTES[dtype]) / copy.median / 1e9,
+    readGBs: (n * BYTES[dtype]) / read.median / 1e9,
+    copySeconds: copy.median,
+    readSeconds: read.median,
+  };
+}
+
+/** The bare vector exp loop of the active SIMD path on a cache-resident buffer: elements/s. */
+export async function expCeiling(dtype, budgetMs) {
+  const n = 16384;
+  const a = new CTOR[dtype](n);
+  for (let i = 0; i < n; i++) a[i] = -((i * 37) % 1000) / 50;
+  const b = new CTOR[dtype](n);
+  const t = await time(() => native.exp(a, b), { budgetMs });
+  return n / t.median;
+}

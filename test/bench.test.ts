@@ -1,0 +1,75 @@
+// The benchmark's own correctness: the ONNX models it generates compute what logitkit computes,
+// and the command line runs end to end and writes its JSON, Markdown and SVG.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { checkClose, lk } from './helpers.js';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(__dirname, '..');
+
+describe('benchmark', () => {
+  it('its hand-encoded ONNX models run in onnxruntime-node and agree with logitkit', async () => {
+    const ort = require('onnxruntime-node');
+    const { softmaxModel, crossEntropyModel } = await import('../bench/onnx.mjs');
+    const x = Float32Array.from({ length: 3 * 7 }, (_, i) => Math.sin(i) * 3);
+    const opts = { intraOpNumThreads: 1 };
+    for (const log of [false, true]) {
+      const s = await ort.InferenceSession.create(softmaxModel('f32', log), opts);
+      const y = (await s.run({ x: new ort.Tensor('float32', x, [3, 7]) })).y.data as Float32Array;
+      const want = log ? lk.logSoftmax(x, { shape: [3, 7] }) : lk.softmax(x, { shape: [3, 7] });
+      checkClose(y, Array.from(want), 2e-6, log ? 'log' : 'rel', 0, log ? 'LogSoftmax' : 'Softmax');
+    }
+    const x64 = Float64Array.from(x);
+    const s64 = await ort.InferenceSession.create(softmaxModel('f64', false), opts);
+    const y64 = (await s64.run({ x: new ort.Tensor('float64', x64, [3, 7]) })).y.data as Float64Array;
+    checkClose(y64, Array.from(lk.softmax(x64, { shape: [3, 7] })), 1e-14, 'rel', 0, 'Softmax f64');
+    const ce = await ort.InferenceSession.create(crossEntropyModel('f32'), opts);
+    const labels = new BigInt64Array([6n, 0n, 3n]);
+    const loss = (await ce.run({ x: new ort.Tensor('float32', x, [3, 7]), labels: new ort.Tensor('int64', labels, [3]) })).loss.data[0] as number;
+    expect(Math.abs(loss - lk.crossEntropy(x, labels, { shape: [3, 7] }))).toBeLessThan(2e-6);
+  });
+
+  it('`logitkit bench` runs, checks and writes JSON, Markdown and an SVG chart; `logitkit info` prints the SIMD path', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'logitkit-bench-'));
+    const files = { json: path.join(dir, 'r.json'), md: path.join(dir, 'r.md'), svg: path.join(dir, 'r.svg') };
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad', '--dtype', 'f32', '--shape', '4x10,3x1000', '--threads', '1,2', '--isa', lk.info().isa, '--json', files.json, '--markdown', files.md, '--chart', files.svg],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^op\s+dtype\s+shape\s+threads\s+logitkit median/);
+    const run = JSON.parse(readFileSync(files.json, 'utf8'));
+    expect(run.cases.map((k: { case: { op: string; R: number; threads: number } }) => `${k.case.op} ${k.case.R} ${k.case.threads}`)).toEqual([
+      'softmax 4 1',
+      'softmax 4 2',
+      'softmax 3 1',
+      'softmax 3 2',
+      'crossEntropyGrad 4 1',
+      'crossEntropyGrad 4 2',
+      'crossEntropyGrad 3 1',
+      'crossEntropyGrad 3 2',
+    ]);
+    for (const k of run.cases) {
+      expect(k.results.logitkit.status).toBe('ok');
+      expect(k.results['js loop'].status).toBe('ok'); // its output agreed with logitkit's
+      expect(k.results['js loop'].disagreement).toBeLessThan(2e-5);
+      expect(k.results.logitkit.elemsPerSec).toBeGreaterThan(0);
+    }
+    expect(run.machine.isas).toEqual(lk.info().isas);
+    expect(run.isaTable.map((x: { isa: string }) => x.isa)).toEqual(Array(4).fill(lk.info().isa));
+    expect(readFileSync(files.md, 'utf8')).toContain('| op | dtype | shape | threads | logitkit median |');
+    expect(readFileSync(files.svg, 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<rect [\s\S]*<\/svg>$/);
+    const info = spawnSync(process.execPath, [path.join(root, 'bin', 'logitkit.mjs'), 'info'], { encoding: 'utf8' });
+    expect(info.stdout).toContain(`SIMD path:  ${lk.info().isa}`);
+    const bad = spawnSync(process.execPath, [path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--shape', '3by4'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--shape: expected RxC with positive integers, got 3by4');
+  });
+});
