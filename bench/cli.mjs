@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
 import { BYTES, disagreement, expCeiling, limits, makeInput, time, TOLERANCE } from './measure.mjs';
-import { goals, markdown, shapeName, svgChart, tableRows, textTable } from './report.mjs';
+import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -145,12 +145,14 @@ async function measureCases(cases, contenders, budgetMs, notes) {
   return out;
 }
 
-/** Per SIMD path, in its own process: float32 softmax, 1 thread, on the SIMD goals' shapes. */
+/** Per SIMD path, in its own process: float32 softmax, log-softmax and cross-entropy, 1 thread, on the SIMD goals' shapes. */
 function isaTable(isas, quick) {
   const rows = [];
   for (const isa of isas) {
     progress(`SIMD path ${isa} (own process)`);
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
+    // LOGITKIT_TEST_NODE: how to start node when this node runs under an emulator (the arm64 tests)
+    const node = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
+    const r = spawnSync(node[0], [...node.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
       env: { ...process.env, LOGITKIT_ISA: isa },
       encoding: 'utf8',
       maxBuffer: 1 << 26,
@@ -158,7 +160,7 @@ function isaTable(isas, quick) {
     if (r.status !== 0) throw new Error(`the ${isa} child failed: ${r.stderr}`);
     for (const k of JSON.parse(r.stdout).cases) {
       const x = k.results.logitkit;
-      rows.push({ isa, shape: shapeName(k.case), median: x.median, elemsPerSec: x.elemsPerSec });
+      rows.push({ isa, op: k.case.op, shape: shapeName(k.case), median: x.median, elemsPerSec: x.elemsPerSec });
     }
   }
   progress('');
@@ -215,8 +217,8 @@ export async function main(argv) {
 
   const rows = tableRows(run);
   console.log(textTable(rows));
-  console.log(`\nSIMD paths, each in its own process (float32 softmax, 1 thread):`);
-  console.log(textTable(run.isaTable.map((r) => ({ isa: r.isa, shape: r.shape, median: `${(r.median * 1e6).toFixed(2)} µs`, 'el/s': `${(r.elemsPerSec / 1e9).toFixed(2)}e9` }))));
+  console.log(`\nSIMD paths, each in its own process (float32, 1 thread; elements/s):`);
+  console.log(textTable(isaRows(run.isaTable)));
   console.log(`\nGoals (issues 3 and 4), on this run's figures:`);
   const measuredGoals = run.goals.filter((g) => g.status !== 'not measured');
   console.log(measuredGoals.length ? textTable(measuredGoals) : '(none of the goals\' shapes were in this run)');

@@ -75,7 +75,7 @@ export function goals(run) {
   const one = find('softmax', 1, 1000, 1);
   goal('softmax 1x1000 end to end: <= 1.0 µs median', ok(one) ? fmtTime(one.median) : undefined, ok(one) && one.median <= 1e-6);
   if (run.isaTable) {
-    const rate = (isa) => run.isaTable.find((r) => r.isa === isa && r.shape === '16x128256')?.elemsPerSec;
+    const rate = (isa) => run.isaTable.find((r) => r.isa === isa && r.op === 'softmax' && r.shape === '16x128256')?.elemsPerSec;
     const [a512, a2, sc] = [rate('avx512'), rate('avx2'), rate('scalar')];
     if (a512 && a2 && sc) goal('16x128256: avx512 >= 1.6x avx2 >= 3x scalar', `${(a512 / a2).toFixed(2)}x, ${(a2 / sc).toFixed(1)}x`, a512 / a2 >= 1.6 && a2 / sc >= 3);
   }
@@ -140,6 +140,18 @@ export function svgChart(run, op, dtype, threads) {
   return parts.join('\n');
 }
 
+/** One row per op and shape, one column per SIMD path. */
+export function isaRows(table) {
+  const isas = [...new Set(table.map((r) => r.isa))];
+  const keys = [...new Set(table.map((r) => `${r.op}|${r.shape}`))];
+  return keys.map((key) => {
+    const [op, shape] = key.split('|');
+    const row = { op, shape };
+    for (const isa of isas) row[isa] = fmtRate(table.find((r) => r.isa === isa && `${r.op}|${r.shape}` === key)?.elemsPerSec);
+    return row;
+  });
+}
+
 export function markdown(run, rows) {
   const m = run.machine;
   const lines = [
@@ -154,7 +166,7 @@ export function markdown(run, rows) {
     '',
   ];
   if (run.isaTable?.length) {
-    lines.push('## SIMD paths (each in its own process, `LOGITKIT_ISA`, 1 thread, float32 softmax)', '', markdownTable(run.isaTable.map((r) => ({ isa: r.isa, shape: r.shape, median: fmtTime(r.median), 'el/s': fmtRate(r.elemsPerSec) }))), '');
+    lines.push('## SIMD paths (each in its own process, `LOGITKIT_ISA`, 1 thread, float32; elements/s)', '', markdownTable(isaRows(run.isaTable)), '');
   }
   lines.push('## Goals', '', markdownTable(run.goals), '');
   if (run.notes.length) lines.push('## Notes', '', ...run.notes.map((n) => `- ${n}`), '');

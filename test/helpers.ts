@@ -4,6 +4,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const lk = require('../dist/index.js') as typeof import('../dist/index.js');
 
+/** The command that starts a child node: under emulation (scripts/test-arm64.sh) through qemu. */
+export const NODE: string[] = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
+
 export type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 export const DTYPES: { name: 'f32' | 'f64'; ctor: Ctor }[] = [
   { name: 'f32', ctor: Float32Array },

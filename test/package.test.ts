@@ -3,12 +3,12 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { NODE } from './helpers.js';
+
 // The package loads as CommonJS and as an ES module, by its own name, with one shared state.
 const root = path.resolve(__dirname, '..');
-// Under emulation (scripts/test-arm64.sh) a child node must be started through qemu.
-const nodeCmd = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
 function node(args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(nodeCmd[0], [...nodeCmd.slice(1), ...args], { cwd: root, encoding: 'utf8', env, stdio: 'pipe' }).trim();
+  return execFileSync(NODE[0], [...NODE.slice(1), ...args], { cwd: root, encoding: 'utf8', env, stdio: 'pipe' }).trim();
 }
 
 describe('package entry points', () => {

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
-import { bits, checkClose, lk, TOL } from './helpers.js';
+import { bits, checkClose, lk, NODE, TOL } from './helpers.js';
 import { randn, refSoftmax } from './reference.js';
 
 const EMULATED = Boolean(process.env.LOGITKIT_TEST_EMULATED);
@@ -21,7 +21,7 @@ function runChild(source: string, extraEnv: Record<string, string> = {}, args: s
   // Under AddressSanitizer (scripts/test-sanitize.sh) freed memory is quarantined, which would
   // read as growth; the quarantine is switched off for these children.
   if (env.LD_PRELOAD?.includes('libasan')) env.ASAN_OPTIONS = `${env.ASAN_OPTIONS ? env.ASAN_OPTIONS + ':' : ''}quarantine_size_mb=0:thread_local_quarantine_size_kb=0`;
-  const r = spawnSync(process.execPath, [...args, '-e', source], { env, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(NODE[0], [...NODE.slice(1), ...args, '-e', source], { env, encoding: 'utf8', timeout: 240_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -20,6 +20,7 @@ Kernels<typename V::T> make_kernels() {
   k.max = &SK::max;
   k.expsum = &SK::expsum;
   k.scale = &SK::scale;
+  k.expscale = &SK::expscale;
   k.logwrite = &SK::logwrite;
   k.dot = &CK::dot;
   k.grad = &CK::grad;

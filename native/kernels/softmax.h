@@ -131,6 +131,29 @@ struct SoftmaxKernels {
     }
   }
 
+  template <bool kTemp>
+  static void expscale_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R fh, R fl) {
+    const R negm = V::sub(V::set1(T(0)), vm);
+    auto one = [&](R v) {
+      const R e = exp_of<kTemp>(v, vm, negm, ih, il);
+      return V::fma(e, fh, V::mul(e, fl));
+    };
+    size_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, one(V::load(x + i)));
+    if (i < n) V::store_tail(y + i, one(V::load_tail(x + i, n - i, -kInf)), n - i);
+  }
+
+  static void expscale(const T* x, T* y, size_t n, T m, DD inv_temp, DD f) {
+    T ih, il, fh, fl;
+    split(inv_temp, ih, il);
+    split(f, fh, fl);
+    const R vm = V::set1(m);
+    if (is_one(inv_temp))
+      expscale_impl<false>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(fh), V::set1(fl));
+    else
+      expscale_impl<true>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(fh), V::set1(fl));
+  }
+
   // (x - m) * inv_temp - lse; a -inf entry gives -inf (its lo part, NaN, is dropped).
   template <bool kTemp>
   static inline R log_of(R x, R vm, R negm, R ih, R il, R lh, R ll) {

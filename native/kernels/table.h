@@ -57,6 +57,8 @@ struct Kernels {
   DD (*expsum)(const T* x, size_t n, T m, DD inv_temp, T* y);
   // y *= f
   void (*scale)(T* y, size_t n, DD f);
+  // y = exp((x - m) * inv_temp) * f: a long row's second pass, from x (two reads and one write)
+  void (*expscale)(const T* x, T* y, size_t n, T m, DD inv_temp, DD f);
   // y = (x - m) * inv_temp - lse
   void (*logwrite)(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse);
   // sum of a*b*(ref - x) and of a*b; a or b may be null (then 1)
