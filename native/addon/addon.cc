@@ -11,6 +11,7 @@
 
 #include "../dispatch.h"
 #include "../ops/ops.h"
+#include "../scratch.h"
 #include "../threadpool.h"
 #include "args.h"
 
@@ -125,7 +126,7 @@ double run_cross_entropy(const KernelTable& table, const View& x, const View* ta
 }
 
 // crossEntropy(x, target, outer, C, inner, ignoreIndex, smoothing, weight, reduction, out, grad)
-Call parse_cross_entropy(const Napi::CallbackInfo& info) {
+Call parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "logits");
@@ -192,8 +193,12 @@ Call parse_cross_entropy(const Napi::CallbackInfo& info) {
     if (has_out) check_no_overlap(env, grad, out, "grad", "out", false);
   }
 
-  std::vector<int64_t> targets;
+  // class indices as int64: in this thread's scratch for a sync call (used before it returns), in
+  // memory owned by the call for an async one
+  std::vector<int64_t> owned;
+  std::vector<int64_t>* scratch = !async && rows <= kScratchKeep ? &thread_scratch<int64_t, 1>() : nullptr;
   if (!is_prob) {
+    std::vector<int64_t>& targets = scratch ? *scratch : owned;
     targets.resize(rows);
     const int64_t C = static_cast<int64_t>(d.C);
     switch (t.type) {
@@ -209,7 +214,8 @@ Call parse_cross_entropy(const Napi::CallbackInfo& info) {
   const bool has_target = !is_prob;
   Call c;
   c.run = [&table, x, t, weight, out, grad, has_target, has_weight, has_out, has_grad, d, eps, red,
-           targets = std::move(targets)]() {
+           scratch, owned = std::move(owned)]() {
+    const std::vector<int64_t>& targets = scratch ? *scratch : owned;
     const View* pt = has_target ? &t : nullptr;
     const View* pp = has_target ? nullptr : &t;
     const View* pw = has_weight ? &weight : nullptr;
@@ -234,7 +240,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
-  Call c = parse_cross_entropy(info);
+  Call c = parse_cross_entropy(info, false);
   const double r = c.run();
   return c.result.IsUndefined() ? Napi::Number::New(info.Env(), r) : info.Env().Undefined();
 }
@@ -305,7 +311,7 @@ Napi::Value Queue(const Napi::CallbackInfo& info, Call call) {
 }
 
 Napi::Value SoftmaxAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_softmax(info)); }
-Napi::Value CrossEntropyAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_cross_entropy(info)); }
+Napi::Value CrossEntropyAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_cross_entropy(info, true)); }
 
 // exp(x, y): the kernels' exponential for x <= 0 (ULP tests and the benchmark's compute ceiling).
 Napi::Value Exp(const Napi::CallbackInfo& info) {

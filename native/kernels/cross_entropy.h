@@ -97,20 +97,63 @@ struct CrossEntropyKernels {
     for (size_t i = 0; i < n; ++i) g[i] = T(0);
   }
 
+  static bool ignored(const CrossEntropyArgs<T>& a, size_t r) { return a.target && a.target[r] < 0; }
+
   static void rows(const CrossEntropyArgs<T>& a, size_t rows) {
+    const size_t C = a.C;
+    if (C < S::kShortRow && N > 1) return short_rows(a, rows);
+    for (size_t r = 0; r < rows; ++r) {
+      if (ignored(a, r)) {
+        finish_row(a, r, T(0), DD{0.0, 0.0});
+        continue;
+      }
+      const T* x = a.x + r * C;
+      const T m = S::max(x, C);
+      finish_row(a, r, m, S::expsum(x, C, m, DD{1.0, 0.0}, nullptr));
+    }
+  }
+
+  // Rows shorter than S::kShortRow: N rows at a time through a transposed tile, one row per lane,
+  // so that the maximum and the sum of exponentials of a row of 3 cost a few lane operations
+  // instead of two passes with masked tails and horizontal reductions (as softmax does).
+  static void short_rows(const CrossEntropyArgs<T>& a, size_t rows) {
+    const size_t C = a.C;
+    alignas(64) T tin[S::kShortRow * N];
+    alignas(64) T mm[N];
+    double sh[N], sl[N];
+    const R zero = V::set1(T(0));
+    for (size_t r0 = 0; r0 < rows; r0 += N) {
+      const size_t nl = rows - r0 < N ? rows - r0 : N;
+      const T* x = a.x + r0 * C;
+      for (size_t c = 0; c < C; ++c) {
+        for (size_t j = 0; j < nl; ++j) tin[c * N + j] = x[j * C + c];
+        for (size_t j = nl; j < N; ++j) tin[c * N + j] = T(0);  // unused lanes: any finite value
+      }
+      R vm = V::set1(-S::kInf);
+      for (size_t c = 0; c < C; ++c) vm = V::max(vm, V::load(tin + c * N));
+      const R negm = V::sub(zero, vm);
+      typename V::Acc acc = V::acc_zero();
+      for (size_t c = 0; c < C; ++c)
+        V::acc_add(acc, S::template exp_of<false>(V::load(tin + c * N), vm, negm, zero, zero));
+      V::acc_lanes(acc, sh, sl);
+      V::store(mm, vm);
+      for (size_t j = 0; j < nl; ++j) finish_row(a, r0 + j, mm[j], DD{sh[j], sl[j]});
+    }
+  }
+
+  // Loss (and gradient) of row r from its maximum m and its sum of exp(x - m), s.
+  static void finish_row(const CrossEntropyArgs<T>& a, size_t r, T m, DD s) {
     const size_t C = a.C;
     const double eps = a.smoothing;
     const double epsC = C ? eps / static_cast<double>(C) : 0.0;
-    for (size_t r = 0; r < rows; ++r) {
-      const T* x = a.x + r * C;
-      T* g = a.grad ? a.grad + r * C : nullptr;
-      if (a.target && a.target[r] < 0) {  // ignored row
+    const T* x = a.x + r * C;
+    T* g = a.grad ? a.grad + r * C : nullptr;
+    {
+      if (ignored(a, r)) {
         a.loss[r] = 0.0;
         if (g) zero(g, C);
-        continue;
+        return;
       }
-      const T m = S::max(x, C);
-      const DD s = S::expsum(x, C, m, DD{1.0, 0.0}, nullptr);
       const DD lse = dd_log(s);
       const double L = lse.hi + lse.lo;
       if (a.target) {

@@ -3,6 +3,7 @@
 #include <limits>
 #include <vector>
 
+#include "../scratch.h"
 #include "../threadpool.h"
 #include "common.h"
 #include "ops.h"
@@ -72,7 +73,9 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
   }
   const double grad_scale = in.reduction == Reduction::Mean ? 1.0 / denom : 1.0;
 
-  std::vector<double> loss(rows, 0.0);
+  std::vector<double> own;
+  std::vector<double>& loss = rows <= kScratchKeep ? thread_scratch<double, 0>() : own;
+  loss.assign(rows, 0.0);
   if (C > 0 && rows > 0) {
     const CrossEntropyArgs<T> base{in.x,           C,          in.target, in.prob, in.weight,
                                    in.smoothing,   weight_sum, loss.data(), in.grad, grad_scale};
