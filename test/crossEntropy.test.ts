@@ -159,6 +159,20 @@ describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
     }
   });
 
+  it('label smoothing next to 1 with many weights: the summed weight keeps its last bits', () => {
+    // eps/C times the summed weight scales every gradient entry. These 595 weights sum 70 ulps off
+    // in plain binary64 (seed chosen for it), which broke the f64 gradient bound (fast-check found
+    // it); row 0 puts p = 1/2 on two classes so that term dominates their gradient.
+    const C = 595;
+    const r = rng(1827);
+    const weight = Float64Array.from({ length: C }, () => 0.1 + 2 * r());
+    const x = new ctor(2 * C);
+    x.set(randn(2 * C, 5, 2));
+    x[57] = x[300] = 5e30;
+    verify(x, Int32Array.from([541, 3]), false, [2, C], -1, { weight, labelSmoothing: 0.9999999999999994 });
+    verify(x, Int32Array.from([541, 3]), false, [2, C], -1, { weight, labelSmoothing: 0.5 });
+  });
+
   it('the reference gradient agrees with central differences of the reference loss', () => {
     const shape = [3, 4];
     const x = Array.from(randn(12, 99, 1));

@@ -399,9 +399,11 @@ describe('property: garbage in, a TypeError or RangeError out, nothing written',
       lk.setNumThreads(threads);
     }
     if (process.env.LOGITKIT_FUZZ_STATS) console.log([...seen].sort((a, b) => b[1] - a[1]));
-    // the generators must reach both outcomes (a generator that only makes errors tests little)
+    // The generators must reach both outcomes (a generator that only makes errors tests little).
+    // About 94% of these calls are errors (measured: 4709 of 5000), so the bound is 'at least one
+    // call succeeded': a fraction cap such as 97% fails by chance at 200 cases under qemu.
     expect(failures).toBeGreaterThan(RUNS.garbageSync * 0.3);
-    expect(failures).toBeLessThan(RUNS.garbageSync * 0.97);
+    expect(failures).toBeLessThan(RUNS.garbageSync);
   });
 
   it(`every async function rejects and never throws, ${RUNS.garbageAsync} cases`, async () => {
@@ -429,7 +431,8 @@ describe('property: garbage in, a TypeError or RangeError out, nothing written',
       }),
       { numRuns: RUNS.garbageAsync },
     );
+    // as above: ~93% reject (1866 of 2000 measured); 0.935^200 < 2e-6 is the chance of a false alarm
     expect(rejected).toBeGreaterThan(RUNS.garbageAsync * 0.3);
-    expect(rejected).toBeLessThan(RUNS.garbageAsync * 0.97);
+    expect(rejected).toBeLessThan(RUNS.garbageAsync);
   });
 });
