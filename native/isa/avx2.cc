@@ -69,6 +69,21 @@ struct F32 {
     acc_lanes(a, h, l);
     return DD{((h[0] + h[4]) + (h[1] + h[5])) + ((h[2] + h[6]) + (h[3] + h[7])), 0.0};
   }
+  // dd_recip and the split to float of lanes.h, four lanes at a time
+  static void recip4(__m256d s, __m128& h, __m128& l) {
+    const __m256d one = _mm256_set1_pd(1.0);
+    const __m256d q = _mm256_div_pd(one, s);
+    const __m256d lo = _mm256_mul_pd(q, _mm256_fnmadd_pd(s, q, one));
+    h = _mm256_cvtpd_ps(q);
+    l = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_sub_pd(q, _mm256_cvtps_pd(h)), lo));
+  }
+  static void acc_recip(const Acc& a, R& hi, R& lo) {
+    __m128 h0, l0, h1, l1;
+    recip4(a.lo, h0, l0);
+    recip4(a.hi, h1, l1);
+    hi = _mm256_set_m128(h1, h0);
+    lo = _mm256_set_m128(l1, l0);
+  }
 };
 
 struct F64Ops {
@@ -90,6 +105,7 @@ struct F64Ops {
   static R add(R a, R b) { return _mm256_add_pd(a, b); }
   static R sub(R a, R b) { return _mm256_sub_pd(a, b); }
   static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  static R div(R a, R b) { return _mm256_div_pd(a, b); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
   static R fms(R a, R b, R c) { return _mm256_fmsub_pd(a, b, c); }
   static R max(R a, R b) { return _mm256_max_pd(a, b); }

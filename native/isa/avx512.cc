@@ -63,6 +63,83 @@ struct F32 {
     for (size_t j = 0; j < 8; ++j) s += h[j] + h[j + 8];
     return DD{s, 0.0};
   }
+  // dd_recip and the split to float of lanes.h, eight lanes at a time
+  static void recip8(__m512d s, __m256& h, __m256& l) {
+    const __m512d one = _mm512_set1_pd(1.0);
+    const __m512d q = _mm512_div_pd(one, s);
+    const __m512d lo = _mm512_mul_pd(q, _mm512_fnmadd_pd(s, q, one));
+    h = _mm512_cvtpd_ps(q);
+    l = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_sub_pd(q, _mm512_cvtps_pd(h)), lo));
+  }
+  static void acc_recip(const Acc& a, R& hi, R& lo) {
+    __m256 h0, l0, h1, l1;
+    recip8(a.lo, h0, l0);
+    recip8(a.hi, h1, l1);
+    hi = _mm512_insertf32x8(_mm512_castps256_ps512(h0), h1, 1);
+    lo = _mm512_insertf32x8(_mm512_castps256_ps512(l0), l1, 1);
+  }
+  // Tiles of 16 rows of C <= 16 floats held as C registers, one class per register, and back
+  // (lanes.h): the tile's C contiguous registers are rearranged with two-register permutes
+  // (vpermt2ps reads only the low 5 bits of an index, so position p of the tile is index p & 31 of
+  // register pair p >> 5), one per pair of registers a result draws from, merged under masks made
+  // once per call. Gathers and scatters did the same at several times the cost on Zen 5.
+  struct RowTile {
+    size_t C, pairs;
+    __m512i in_idx[16];   // class c, lane j: tile position j*C + c
+    __m512i out_idx[16];  // tile register k, lane p: row j + 16 * (class & 1) of class pair class >> 1
+    __mmask16 in_mask[16][8], out_mask[16][8];  // the lanes each pair provides
+    explicit RowTile(size_t c) : C(c), pairs((c + 1) / 2) {
+      const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+      const __m512i vC = _mm512_set1_epi32(static_cast<int>(C));
+      const __m512i row_of = _mm512_set1_epi32(static_cast<int>((65536 + C - 1) / C));  // p * this >> 16 = p / C for p < 256
+      for (size_t k = 0; k < C; ++k) {
+        const __m512i pos = _mm512_add_epi32(_mm512_mullo_epi32(iota, vC), _mm512_set1_epi32(static_cast<int>(k)));
+        in_idx[k] = pos;
+        const __m512i p = _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(16 * k)));
+        const __m512i j = _mm512_srli_epi32(_mm512_mullo_epi32(p, row_of), 16);
+        const __m512i cls = _mm512_sub_epi32(p, _mm512_mullo_epi32(j, vC));
+        out_idx[k] = _mm512_add_epi32(j, _mm512_slli_epi32(_mm512_and_si512(cls, _mm512_set1_epi32(1)), 4));
+        for (size_t i = 0; i < pairs; ++i) {
+          const __m512i vi = _mm512_set1_epi32(static_cast<int>(i));
+          in_mask[k][i] = _mm512_cmpeq_epi32_mask(_mm512_srli_epi32(pos, 5), vi);
+          out_mask[k][i] = _mm512_cmpeq_epi32_mask(_mm512_srli_epi32(cls, 1), vi);
+        }
+      }
+    }
+    // lanes from register pair i of r (its last register alone when C is odd)
+    R from_pair(const R* r, size_t i, __m512i idx) const {
+      return 2 * i + 1 < C ? _mm512_permutex2var_ps(r[2 * i], idx, r[2 * i + 1]) : _mm512_permutexvar_ps(idx, r[2 * i]);
+    }
+    // kMax >= C bounds the loops (for_each_below)
+    template <size_t kMax>
+    R gather(const R* r, __m512i idx, const __mmask16* mask) const {
+      R acc = from_pair(r, 0, idx);
+      for_each_below<(kMax + 1) / 2>(pairs, [&](size_t i) {
+        if (i > 0) acc = _mm512_mask_mov_ps(acc, mask[i], from_pair(r, i, idx));
+      });
+      return acc;
+    }
+    template <size_t kMax>
+    void load(const T* x, size_t nl, T fill, R* v) const {
+      R t[kMax];
+      const size_t n = nl * C;
+      for_each_below<kMax>(C, [&](size_t k) {
+        const size_t at = 16 * k, rem = n > at ? n - at : 0;
+        t[k] = rem >= 16 ? F32::load(x + at) : load_tail(x + at, rem, fill);
+      });
+      for_each_below<kMax>(C, [&](size_t c) { v[c] = gather<kMax>(t, in_idx[c], in_mask[c]); });
+    }
+    template <size_t kMax>
+    void store(T* y, size_t nl, const R* v) const {
+      const size_t n = nl * C;
+      for_each_below<kMax>((n + 15) / 16, [&](size_t k) {
+        const R r = gather<kMax>(v, out_idx[k], out_mask[k]);
+        const size_t at = 16 * k;
+        if (n - at >= 16) F32::store(y + at, r);
+        else store_tail(y + at, r, n - at);
+      });
+    }
+  };
 };
 
 struct F64Ops {
@@ -79,6 +156,7 @@ struct F64Ops {
   static R add(R a, R b) { return _mm512_add_pd(a, b); }
   static R sub(R a, R b) { return _mm512_sub_pd(a, b); }
   static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static R div(R a, R b) { return _mm512_div_pd(a, b); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
   static R fms(R a, R b, R c) { return _mm512_fmsub_pd(a, b, c); }
   static R max(R a, R b) { return _mm512_max_pd(a, b); }

@@ -75,6 +75,7 @@ struct F64Ops {
   static R add(R a, R b) { return vaddq_f64(a, b); }
   static R sub(R a, R b) { return vsubq_f64(a, b); }
   static R mul(R a, R b) { return vmulq_f64(a, b); }
+  static R div(R a, R b) { return vdivq_f64(a, b); }
   static R fma(R a, R b, R c) { return vfmaq_f64(c, a, b); }
   static R fms(R a, R b, R c) { return vnegq_f64(vfmsq_f64(c, a, b)); }
   static R max(R a, R b) { return vmaxq_f64(a, b); }

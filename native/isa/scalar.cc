@@ -22,6 +22,7 @@ struct ScalarBase {
   static R add(R a, R b) { return a + b; }
   static R sub(R a, R b) { return a - b; }
   static R mul(R a, R b) { return a * b; }
+  static R div(R a, R b) { return a / b; }
   static R max(R a, R b) { return a > b ? a : b; }
   static R keep_if_ge(R a, R b, R x) { return a >= b ? x : T(0); }
   static T hmax(R v) { return v; }

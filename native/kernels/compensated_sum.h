@@ -40,6 +40,18 @@ struct CompensatedSum {
       lo[j] = t.lo;
     }
   }
+  // 1 / (each lane's sum) as hi + lo: dd_recip of acc_lanes' double-doubles, all lanes at once and
+  // bit for bit the same (lanes.h). A lane whose sum is NaN gives NaN either way.
+  static void acc_recip(const Acc& a, Reg& hi, Reg& lo) {
+    const Reg zero = Ops::set1(0.0), one = Ops::set1(1.0);
+    const Reg h = Ops::add(a.s, a.c);  // TwoSum(s, c), as acc_lanes
+    const Reg bb = Ops::sub(h, a.s);
+    const Reg l = Ops::add(Ops::sub(a.s, Ops::sub(h, bb)), Ops::sub(a.c, bb));
+    const Reg q = Ops::div(one, h);
+    const Reg r = Ops::sub(Ops::sub(zero, Ops::fms(h, q, one)), Ops::mul(l, q));  // 1 - h*q - l*q
+    hi = q;
+    lo = Ops::add(Ops::sub(q, q), Ops::mul(q, r));
+  }
   static DD acc_total(const Acc& a) {
     double h[kLanes], l[kLanes];
     acc_lanes(a, h, l);

@@ -118,23 +118,19 @@ struct CrossEntropyKernels {
   // instead of two passes with masked tails and horizontal reductions (as softmax does).
   static void short_rows(const CrossEntropyArgs<T>& a, size_t rows) {
     const size_t C = a.C;
-    alignas(64) T tin[S::kShortRow * N];
+    const typename Lanes<V>::Tile tile(C);
+    R v[S::kShortRow];
     alignas(64) T mm[N];
     double sh[N], sl[N];
     const R zero = V::set1(T(0));
     for (size_t r0 = 0; r0 < rows; r0 += N) {
       const size_t nl = rows - r0 < N ? rows - r0 : N;
-      const T* x = a.x + r0 * C;
-      for (size_t c = 0; c < C; ++c) {
-        for (size_t j = 0; j < nl; ++j) tin[c * N + j] = x[j * C + c];
-        for (size_t j = nl; j < N; ++j) tin[c * N + j] = T(0);  // unused lanes: any finite value
-      }
+      tile.template load<S::kShortRow>(a.x + r0 * C, nl, T(0), v);  // unused lanes: any finite value
       R vm = V::set1(-S::kInf);
-      for (size_t c = 0; c < C; ++c) vm = V::max(vm, V::load(tin + c * N));
+      for (size_t c = 0; c < C; ++c) vm = V::max(vm, v[c]);
       const R negm = V::sub(zero, vm);
       typename V::Acc acc = V::acc_zero();
-      for (size_t c = 0; c < C; ++c)
-        V::acc_add(acc, S::template exp_of<false>(V::load(tin + c * N), vm, negm, zero, zero));
+      for (size_t c = 0; c < C; ++c) V::acc_add(acc, S::template exp_of<false>(v[c], vm, negm, zero, zero));
       V::acc_lanes(acc, sh, sl);
       V::store(mm, vm);
       for (size_t j = 0; j < nl; ++j) finish_row(a, r0 + j, mm[j], DD{sh[j], sl[j]});

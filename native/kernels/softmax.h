@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "exp.h"
+#include "lanes.h"
 #include "table.h"
 
 namespace logitkit {
@@ -21,14 +22,11 @@ struct SoftmaxKernels {
   using T = typename V::T;
   using R = typename V::R;
   using E = Exp<V>;
+  using L = Lanes<V>;
   static constexpr size_t N = V::N;
   static constexpr T kInf = std::numeric_limits<T>::infinity();
 
-  // A double-double rounded to T as hi + lo (for float, lo carries the next 24 bits).
-  static inline void split(DD d, T& hi, T& lo) {
-    hi = static_cast<T>(d.hi);
-    lo = static_cast<T>((d.hi - static_cast<double>(hi)) + d.lo);
-  }
+  static inline void split(DD d, T& hi, T& lo) { L::split(d, hi, lo); }
 
   static T max(const T* x, size_t n) {
     R m0 = V::set1(-kInf), m1 = m0;
@@ -186,27 +184,62 @@ struct SoftmaxKernels {
       logwrite_impl<true>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
   }
 
-  // Rows shorter than this go through the column kernel, one row per lane, N rows at a time via a
-  // transposed tile: a row of 3 then costs a few lane operations instead of three passes with
-  // horizontal reductions and a scalar reciprocal of its own.
-  static constexpr size_t kShortRow = 16;
+  // Rows shorter than this go N at a time through a transposed tile, one row per lane: a row of 3
+  // then costs a few lane operations instead of three passes with horizontal reductions and a
+  // scalar reciprocal of its own.
+  static constexpr size_t kShortRow = L::kMaxRow;
 
-  static void short_rows(const SoftmaxArgs<T>& a, size_t rows) {
+  // kMax >= C bounds the loops over the classes (see for_each_below).
+  template <bool kTemp, size_t kMax>
+  static void short_tile(const SoftmaxArgs<T>& a, const typename L::Tile& tile, const T* x, T* y, size_t nl,
+                         R vih, R vil) {
     const size_t C = a.C;
-    alignas(64) T tin[kShortRow * N], tout[kShortRow * N];
-    SoftmaxArgs<T> t = a;
-    t.x = tin;
-    t.y = tout;
+    R v[kMax];
+    tile.template load<kMax>(x, nl, -kInf, v);  // lanes past nl: rows of -inf, NaN throughout, never stored
+    R vm = V::set1(-kInf);
+    for_each_below<kMax>(C, [&](size_t c) { vm = V::max(vm, v[c]); });
+    const R negm = V::sub(V::set1(T(0)), vm);
+    typename V::Acc acc = V::acc_zero();
+    R h, l;
+    if (!a.log) {
+      for_each_below<kMax>(C, [&](size_t c) {
+        v[c] = exp_of<kTemp>(v[c], vm, negm, vih, vil);
+        V::acc_add(acc, v[c]);
+      });
+      L::recip(acc, h, l);
+      for_each_below<kMax>(C, [&](size_t c) { v[c] = V::fma(v[c], h, V::mul(v[c], l)); });
+    } else {
+      for_each_below<kMax>(C, [&](size_t c) { V::acc_add(acc, exp_of<kTemp>(v[c], vm, negm, vih, vil)); });
+      L::log(acc, h, l);
+      for_each_below<kMax>(C, [&](size_t c) { v[c] = log_of<kTemp>(v[c], vm, negm, vih, vil, h, l); });
+    }
+    tile.template store<kMax>(y, nl, v);
+  }
+
+  template <bool kTemp, size_t kMax>
+  static void short_loop(const SoftmaxArgs<T>& a, size_t rows, R vih, R vil) {
+    const size_t C = a.C;
+    const typename L::Tile tile(C);
     for (size_t r0 = 0; r0 < rows; r0 += N) {
       const size_t nl = rows - r0 < N ? rows - r0 : N;
-      const T* x = a.x + r0 * C;
-      for (size_t j = 0; j < nl; ++j)
-        for (size_t c = 0; c < C; ++c) tin[c * N + j] = x[j * C + c];
-      cols_impl_dispatch(t, N, nl);
-      T* y = a.y + r0 * C;
-      for (size_t j = 0; j < nl; ++j)
-        for (size_t c = 0; c < C; ++c) y[j * C + c] = tout[c * N + j];
+      short_tile<kTemp, kMax>(a, tile, a.x + r0 * C, a.y + r0 * C, nl, vih, vil);
     }
+  }
+
+  template <bool kTemp>
+  static void short_rows_impl(const SoftmaxArgs<T>& a, size_t rows) {
+    T ih, il;
+    split(a.inv_temp, ih, il);
+    const R vih = V::set1(ih), vil = V::set1(il);
+    if (a.C <= 2) short_loop<kTemp, 2>(a, rows, vih, vil);
+    else if (a.C <= 4) short_loop<kTemp, 4>(a, rows, vih, vil);
+    else if (a.C <= 8) short_loop<kTemp, 8>(a, rows, vih, vil);
+    else short_loop<kTemp, kShortRow>(a, rows, vih, vil);
+  }
+
+  static void short_rows(const SoftmaxArgs<T>& a, size_t rows) {
+    if (is_one(a.inv_temp)) short_rows_impl<false>(a, rows);
+    else short_rows_impl<true>(a, rows);
   }
 
   static void rows(const SoftmaxArgs<T>& a, size_t rows) {
@@ -250,14 +283,9 @@ struct SoftmaxKernels {
       if (!a.log) st(a.y + c * stride, e);
       V::acc_add(acc, e);
     }
-    double sh[N], sl[N];
-    V::acc_lanes(acc, sh, sl);
-    alignas(64) T ph[N], pl[N];
-    for (size_t j = 0; j < N; ++j) {
-      DD s{sh[j], sl[j]};
-      split(a.log ? dd_log(s) : dd_recip(s), ph[j], pl[j]);
-    }
-    const R vh = V::load(ph), vl = V::load(pl);
+    R vh, vl;
+    if (a.log) L::log(acc, vh, vl);
+    else L::recip(acc, vh, vl);
     if (!a.log) {
       for (size_t c = 0; c < C; ++c) {
         R v = ld(a.y + c * stride, T(0));

@@ -45,26 +45,24 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
   std::vector<T> m(units);
   std::vector<DD> s(units);
   std::vector<char> nan(units, 0);
-  parallel_for(units, grain, [&](size_t u0, size_t u1) {
-    for (size_t u = u0; u < u1; ++u) {
-      size_t off, n;
-      extent(u, off, n);
-      m[u] = k.max(x + off, n);
-      if (m[u] == kNegInf) {
-        // all -inf, or NaN entries that the maximum did not keep: look
-        for (size_t i = 0; i < n; ++i) nan[u] |= std::isnan(x[off + i]);
-        s[u] = DD{0.0, 0.0};
-        continue;
-      }
-      s[u] = k.expsum(x + off, n, m[u], it, log || recompute ? nullptr : y + off);
+  auto pass1 = [&](size_t u) {
+    size_t off, n;
+    extent(u, off, n);
+    m[u] = k.max(x + off, n);
+    if (m[u] == kNegInf) {
+      // all -inf, or NaN entries that the maximum did not keep: look
+      for (size_t i = 0; i < n; ++i) nan[u] |= std::isnan(x[off + i]);
+      s[u] = DD{0.0, 0.0};
+      return;
     }
-  });
+    s[u] = k.expsum(x + off, n, m[u], it, log || recompute ? nullptr : y + off);
+  };
   // Per row: the maximum M, the sum S, and per chunk the factor that pass 2 applies.
   std::vector<T> M(rows, kNegInf);
   std::vector<DD> row_param(rows);  // 1/S (softmax) or log S (log-softmax)
   std::vector<char> special(rows, 0);
   std::vector<double> factor(units, 0.0);
-  for (size_t r = 0; r < rows; ++r) {
+  auto merge = [&](size_t r) {
     bool bad = false;
     for (size_t j = 0; j < nch; ++j) {
       const size_t u = r * nch + j;
@@ -73,7 +71,7 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
     }
     if (bad || std::isinf(M[r])) {
       special[r] = 1;
-      continue;
+      return;
     }
     DD S{0.0, 0.0};
     for (size_t j = 0; j < nch; ++j) {
@@ -84,26 +82,46 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
       S = dd_add(S, DD{p, std::fma(s[u].hi, factor[u], -p) + s[u].lo * factor[u]});
     }
     row_param[r] = log ? dd_log(S) : dd_recip(S);
-  }
-  parallel_for(units, grain, [&](size_t u0, size_t u1) {
-    for (size_t u = u0; u < u1; ++u) {
-      const size_t r = u / nch;
-      size_t off, n;
-      extent(u, off, n);
-      if (special[r]) {
-        std::fill(y + off, y + off + n, std::numeric_limits<T>::quiet_NaN());
-      } else if (log) {
-        k.logwrite(x + off, y + off, n, M[r], it, row_param[r]);
-      } else if (m[u] == kNegInf) {
-        std::fill(y + off, y + off + n, T(0));
-      } else if (recompute) {
-        k.expscale(x + off, y + off, n, M[r], it, row_param[r]);
-      } else {
-        const DD inv = row_param[r];
-        const double p = inv.hi * factor[u];
-        k.scale(y + off, n, DD{p, std::fma(inv.hi, factor[u], -p) + inv.lo * factor[u]});
-      }
+  };
+  auto pass2 = [&](size_t u) {
+    const size_t r = u / nch;
+    size_t off, n;
+    extent(u, off, n);
+    if (special[r]) {
+      std::fill(y + off, y + off + n, std::numeric_limits<T>::quiet_NaN());
+    } else if (log) {
+      k.logwrite(x + off, y + off, n, M[r], it, row_param[r]);
+    } else if (m[u] == kNegInf) {
+      std::fill(y + off, y + off + n, T(0));
+    } else if (recompute) {
+      k.expscale(x + off, y + off, n, M[r], it, row_param[r]);
+    } else {
+      const DD inv = row_param[r];
+      const double p = inv.hi * factor[u];
+      k.scale(y + off, n, DD{p, std::fma(inv.hi, factor[u], -p) + inv.lo * factor[u]});
     }
+  };
+  const size_t threads = static_cast<size_t>(num_threads());
+  if (rows % threads == 0 || rows >= 4 * threads) {
+    // Rows enough to share evenly: each row runs both passes while its chunks are still in L2
+    // (16x128256 float32: 0.94 -> 0.xx ms, one thread). The arithmetic, and so the result, is the
+    // same as below.
+    parallel_for(rows, 1, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) {
+        for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass1(u);
+        merge(r);
+        for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass2(u);
+      }
+    });
+    return;
+  }
+  // Fewer rows than threads: chunks in parallel, rows merged on the calling thread in between.
+  parallel_for(units, grain, [&](size_t u0, size_t u1) {
+    for (size_t u = u0; u < u1; ++u) pass1(u);
+  });
+  for (size_t r = 0; r < rows; ++r) merge(r);
+  parallel_for(units, grain, [&](size_t u0, size_t u1) {
+    for (size_t u = u0; u < u1; ++u) pass2(u);
   });
 }
 

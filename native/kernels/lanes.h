@@ -1,0 +1,121 @@
+// Optional traits members for kernels that keep one reduction per lane (short rows, columns), with
+// generic fallbacks, so an ISA provides the fast form only where it has one (see traits.md):
+//
+// - acc_recip(acc, hi, lo): 1 / (lane sum) as T registers hi + lo, every lane at once. Fallback:
+//   acc_lanes, then dd_recip and the split to T lane by lane in scalar code.
+// - RowTile: a transposed tile of rows of C <= kMaxRow contiguous elements. RowTile(C) is set up
+//   once per call; .load<kMax>(x, nl, fill, v) gives rows j < nl as C registers, v[c] lane j =
+//   x[j*C + c] (lanes >= nl get fill), and .store<kMax>(y, nl, v) writes them back; kMax >= C is a
+//   compile-time bound. Fallback: CopyTile, element-by-element copies through a buffer.
+//
+// Both fallbacks give results identical to the fast forms, bit for bit.
+#pragma once
+
+#include <type_traits>
+#include <utility>
+
+#include "common.h"
+
+namespace logitkit {
+
+// f(i) for i = 0 .. n-1, n <= kMax. Up to kMax = 8 the loop is unrolled completely, so an array of
+// registers indexed by i stays in registers (with a run-time bound the compiler keeps it on the
+// stack: 100000x5 softmax ran at half the speed of 100000x4); longer ones stay loops, which keeps
+// the code small where unrolling was measured to gain little.
+template <size_t kMax, class F>
+static inline void for_each_below(size_t n, F&& f) {
+  if constexpr (kMax <= 8) {
+#pragma GCC unroll 8
+    for (size_t i = 0; i < kMax; ++i) {
+      if (i == n) break;
+      f(i);
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) f(i);
+  }
+}
+
+template <class V, class = void>
+struct HasAccRecip : std::false_type {};
+template <class V>
+struct HasAccRecip<V, std::void_t<decltype(V::acc_recip(std::declval<const typename V::Acc&>(),
+                                                        std::declval<typename V::R&>(),
+                                                        std::declval<typename V::R&>()))>>
+    : std::true_type {};
+
+template <class V, class = void>
+struct HasRowTile : std::false_type {};
+template <class V>
+struct HasRowTile<V, std::void_t<typename V::RowTile>> : std::true_type {};
+
+// The fallback tile: element-by-element copies through an aligned buffer.
+template <class V>
+struct CopyTile {
+  using T = typename V::T;
+  using R = typename V::R;
+  static constexpr size_t N = V::N;
+  size_t C;
+  explicit CopyTile(size_t c) : C(c) {}
+  template <size_t kMax>
+  void load(const T* x, size_t nl, T fill, R* v) const {
+    alignas(64) T t[N];
+    for (size_t c = 0; c < C; ++c) {
+      for (size_t j = 0; j < nl; ++j) t[j] = x[j * C + c];
+      for (size_t j = nl; j < N; ++j) t[j] = fill;
+      v[c] = V::load(t);
+    }
+  }
+  template <size_t kMax>
+  void store(T* y, size_t nl, const R* v) const {
+    alignas(64) T t[N];
+    for (size_t c = 0; c < C; ++c) {
+      V::store(t, v[c]);
+      for (size_t j = 0; j < nl; ++j) y[j * C + c] = t[j];
+    }
+  }
+};
+
+template <class V>
+struct Lanes {
+  using T = typename V::T;
+  using R = typename V::R;
+  static constexpr size_t N = V::N;
+  static constexpr size_t kMaxRow = 16;  // longest row a Tile must handle
+
+  // A double-double rounded to T as hi + lo (for float, lo carries the next 24 bits).
+  static inline void split(DD d, T& hi, T& lo) {
+    hi = static_cast<T>(d.hi);
+    lo = static_cast<T>((d.hi - static_cast<double>(hi)) + d.lo);
+  }
+
+  static inline void recip(const typename V::Acc& acc, R& hi, R& lo) {
+    if constexpr (HasAccRecip<V>::value) {
+      V::acc_recip(acc, hi, lo);
+    } else {
+      double sh[N], sl[N];
+      V::acc_lanes(acc, sh, sl);
+      alignas(64) T ph[N], pl[N];
+      for (size_t j = 0; j < N; ++j) split(dd_recip(DD{sh[j], sl[j]}), ph[j], pl[j]);
+      hi = V::load(ph);
+      lo = V::load(pl);
+    }
+  }
+
+  // log of each lane's sum as hi + lo (no vector logarithm yet: lane by lane).
+  static inline void log(const typename V::Acc& acc, R& hi, R& lo) {
+    double sh[N], sl[N];
+    V::acc_lanes(acc, sh, sl);
+    alignas(64) T ph[N], pl[N];
+    for (size_t j = 0; j < N; ++j) split(dd_log(DD{sh[j], sl[j]}), ph[j], pl[j]);
+    hi = V::load(ph);
+    lo = V::load(pl);
+  }
+
+  // The ISA's RowTile, or CopyTile.
+  struct Fallback {
+    using RowTile = CopyTile<V>;
+  };
+  using Tile = typename std::conditional_t<HasRowTile<V>::value, V, Fallback>::RowTile;
+};
+
+}  // namespace logitkit
