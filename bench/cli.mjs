@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
-import { BYTES, disagreement, expCeiling, limits, makeInput, time, TOLERANCE } from './measure.mjs';
+import { BYTES, collectGarbage, disagreement, expCeiling, limits, makeInput, settle, time, TOLERANCE } from './measure.mjs';
 import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
@@ -135,6 +135,7 @@ async function measureCases(cases, contenders, budgetMs, notes) {
           }
           k.results[who.name] = { disagreement: d };
         }
+        collectGarbage();
         const t = await time(p.run, { budgetMs, before: p.before, isAsync: who.name === 'onnxruntime' });
         const bytesPerElem = (c.op === 'crossEntropy' ? 1 : 2) * BYTES[c.dtype];
         k.results[who.name] = { ...k.results[who.name], status: 'ok', ...t, elemsPerSec: n / t.median, GBs: (n * bytesPerElem) / t.median / 1e9 };
@@ -185,6 +186,10 @@ export async function main(argv) {
   const contenders = [logitkit, javascript];
   if (a.peers) contenders.push(await onnxruntime(), await tensorflow('wasm'), await tensorflow('cpu'));
   for (const c of contenders) if (c.missing) notes.push(`${c.name} not measured: ${c.missing}`);
+  if (a.peers) {
+    progress('waiting for the peers\' start-up work to finish');
+    await settle();
+  }
   const cases = plan(a);
 
   const run = {

@@ -3,6 +3,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 import { Bench } from 'tinybench';
 
@@ -34,6 +36,33 @@ export function makeInput(c) {
   const target = new Int32Array(c.R);
   for (let r = 0; r < c.R; r++) target[r] = Math.floor(rnd() * c.C);
   return { x, target };
+}
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
+/**
+ * A full garbage collection, outside any timing: the bandwidth probes and earlier cases leave
+ * hundreds of MB of dead buffers, which should not be collected inside the next case's samples.
+ */
+export function collectGarbage() {
+  gc();
+}
+
+/**
+ * Waits until this process is idle. Loading the peers (onnxruntime, tfjs) leaves background work
+ * running on this 2-core machine: the run's first case, softmax 1x1000 on one thread, read
+ * 1.6-2.9 µs right after loading them and 0.93 µs after a 3 s pause (0.94 µs without peers).
+ * Idle: under 5% of one core over 250 ms; at most 20 s.
+ */
+export async function settle() {
+  for (let i = 0; i < 80; i++) {
+    const before = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 250));
+    const used = process.cpuUsage(before);
+    if ((used.user + used.system) / 1e3 < 0.05 * (performance.now() - t0)) return;
+  }
 }
 
 /**
