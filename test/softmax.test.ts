@@ -189,3 +189,55 @@ describe.each(DTYPES)('special values ($name)', ({ ctor }) => {
     expect(Array.from(check(all).p).every(Number.isNaN)).toBe(true);
   });
 });
+
+// Rows of fewer than 16 classes and reductions over a non-last axis take the log of each lane's sum
+// of exponentials with the vector logarithm of native/kernels/log.h (SIMD paths), not libm.
+describe.each(DTYPES)('the per-lane log-sum-exp of short rows and columns ($name)', ({ name, ctor }) => {
+  const ulp = name === 'f32' ? 2 ** -23 : 2 ** -52; // relative spacing of numbers in [1, 2)
+
+  it('equal logits give -log(C) to within an ulp, along the last axis and along axis 0', () => {
+    for (let C = 1; C < 16; C++) {
+      const rows = 37;
+      const x = new ctor(rows * C).fill(0.25);
+      const want = -Math.log(C);
+      for (const [shape, axis] of [[[rows, C], -1], [[C, rows], 0]] as const) {
+        const y = lk.logSoftmax(x, { shape: [...shape], axis });
+        for (let i = 0; i < y.length; i++) {
+          if (!(Math.abs(y[i] - want) <= ulp * Math.max(1, Math.abs(want)))) throw new Error(`C ${C} axis ${axis} [${i}]: ${y[i]} vs ${want}`);
+        }
+      }
+    }
+  });
+
+  it('sums across [1, 16): every row of a sweep within the log-softmax bound', () => {
+    // row r of C: [0, -t, -2t, ...] with t from 0 to 12, so each sum lies anywhere in [1, C]
+    for (const C of [2, 3, 5, 8, 15]) {
+      const rows = 1201;
+      const x = new ctor(rows * C);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < C; c++) x[r * C + c] = -c * (r / 100);
+      checkClose(lk.logSoftmax(x, { shape: [rows, C] }), refSoftmax(x, [rows, C], -1, 1, true), TOL[name].logSoftmax, 'log', 0, `sweep C ${C}`);
+      const xt = new ctor(rows * C);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < C; c++) xt[c * rows + r] = x[r * C + c];
+      checkClose(lk.logSoftmax(xt, { shape: [C, rows], axis: 0 }), refSoftmax(xt, [C, rows], 0, 1, true), TOL[name].logSoftmax, 'log', 0, `sweep C ${C} axis 0`);
+    }
+  });
+
+  it("a confident prediction: the top class's log-probability keeps its relative accuracy", () => {
+    // row [0, -a, ..., -a]: log p_0 = -log1p((C - 1) e^-a), as small as 1e-15
+    for (const C of [2, 3, 9, 15]) {
+      for (const a of [3, 12, 20, 30, 34]) {
+        const x = new ctor(16 * C).fill(-a);
+        for (let r = 0; r < 16; r++) x[r * C] = 0;
+        const y = lk.logSoftmax(x, { shape: [16, C] });
+        const want = -Math.log1p((C - 1) * Math.exp(-a));
+        // f64: the exponentials carry ~2 ulp each, summed with compensation. f32: (x - m) - log(s)
+        // in float hi + lo parts (two roundings), and s = 1 + tiny terms summed in plain binary64,
+        // which leaves an absolute error of up to C * 2^-53 (as the README states for float32 rows)
+        const bound = name === 'f32' ? 2 * ulp * Math.abs(want) + C * 2 ** -53 : 4 * ulp * Math.abs(want);
+        for (let r = 0; r < 16; r++) {
+          if (!(Math.abs(y[r * C] - want) <= bound)) throw new Error(`C ${C} a ${a}: ${y[r * C]} vs ${want}`);
+        }
+      }
+    }
+  });
+});

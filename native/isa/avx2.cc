@@ -84,6 +84,7 @@ struct F32 {
     hi = _mm256_set_m128(h1, h0);
     lo = _mm256_set_m128(l1, l0);
   }
+  static void acc_log(const Acc& a, R& hi, R& lo);  // after F64Ops, whose log it uses
 };
 
 struct F64Ops {
@@ -106,6 +107,12 @@ struct F64Ops {
   static R sub(R a, R b) { return _mm256_sub_pd(a, b); }
   static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
   static R div(R a, R b) { return _mm256_div_pd(a, b); }
+  // floor(log2 x) for positive normal x: the biased exponent field through 2^52 + field
+  static R exponent(R x) {
+    const __m256i field = _mm256_srli_epi64(_mm256_and_si256(_mm256_castpd_si256(x), _mm256_set1_epi64x(0x7ff0000000000000)), 52);
+    const R big = _mm256_castsi256_pd(_mm256_or_si256(field, _mm256_castpd_si256(_mm256_set1_pd(4503599627370496.0))));
+    return _mm256_sub_pd(big, _mm256_set1_pd(4503599627370496.0 + 1023.0));
+  }
   static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
   static R fms(R a, R b, R c) { return _mm256_fmsub_pd(a, b, c); }
   static R max(R a, R b) { return _mm256_max_pd(a, b); }
@@ -128,6 +135,21 @@ struct F64Ops {
 
 // Sums of double data: compensated, from the shared accumulator.
 struct F64 : F64Ops, CompensatedSum<F64Ops> {};
+
+// log.h on each half of the binary64 lane sums, split to float as hi + lo
+void F32::acc_log(const Acc& a, R& hi, R& lo) {
+  const __m256d zero = _mm256_setzero_pd();
+  __m256d h[2], l[2];
+  VecLog<F64Ops>::log_dd(a.lo, zero, h[0], l[0]);
+  VecLog<F64Ops>::log_dd(a.hi, zero, h[1], l[1]);
+  __m128 fh[2], fl[2];
+  for (int i = 0; i < 2; ++i) {
+    fh[i] = _mm256_cvtpd_ps(h[i]);
+    fl[i] = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_sub_pd(h[i], _mm256_cvtps_pd(fh[i])), l[i]));
+  }
+  hi = _mm256_set_m128(fh[1], fh[0]);
+  lo = _mm256_set_m128(fl[1], fl[0]);
+}
 
 }  // namespace isa_avx2
 

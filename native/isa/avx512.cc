@@ -78,6 +78,7 @@ struct F32 {
     hi = _mm512_insertf32x8(_mm512_castps256_ps512(h0), h1, 1);
     lo = _mm512_insertf32x8(_mm512_castps256_ps512(l0), l1, 1);
   }
+  static void acc_log(const Acc& a, R& hi, R& lo);  // after F64Ops, whose log it uses
   // Tiles of 16 rows of C <= 16 floats held as C registers, one class per register, and back
   // (lanes.h): the tile's C contiguous registers are rearranged with two-register permutes
   // (vpermt2ps reads only the low 5 bits of an index, so position p of the tile is index p & 31 of
@@ -157,6 +158,7 @@ struct F64Ops {
   static R sub(R a, R b) { return _mm512_sub_pd(a, b); }
   static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
   static R div(R a, R b) { return _mm512_div_pd(a, b); }
+  static R exponent(R x) { return _mm512_getexp_pd(x); }  // floor(log2 x)
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
   static R fms(R a, R b, R c) { return _mm512_fmsub_pd(a, b, c); }
   static R max(R a, R b) { return _mm512_max_pd(a, b); }
@@ -168,6 +170,21 @@ struct F64Ops {
 
 // Sums of double data: compensated, from the shared accumulator.
 struct F64 : F64Ops, CompensatedSum<F64Ops> {};
+
+// log.h on each half of the binary64 lane sums, split to float as hi + lo
+void F32::acc_log(const Acc& a, R& hi, R& lo) {
+  const __m512d zero = _mm512_setzero_pd();
+  __m512d h[2], l[2];
+  VecLog<F64Ops>::log_dd(a.lo, zero, h[0], l[0]);
+  VecLog<F64Ops>::log_dd(a.hi, zero, h[1], l[1]);
+  __m256 fh[2], fl[2];
+  for (int i = 0; i < 2; ++i) {
+    fh[i] = _mm512_cvtpd_ps(h[i]);
+    fl[i] = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_sub_pd(h[i], _mm512_cvtps_pd(fh[i])), l[i]));
+  }
+  hi = _mm512_insertf32x8(_mm512_castps256_ps512(fh[0]), fh[1], 1);
+  lo = _mm512_insertf32x8(_mm512_castps256_ps512(fl[0]), fl[1], 1);
+}
 
 }  // namespace isa_avx512
 

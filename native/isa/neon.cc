@@ -76,6 +76,11 @@ struct F64Ops {
   static R sub(R a, R b) { return vsubq_f64(a, b); }
   static R mul(R a, R b) { return vmulq_f64(a, b); }
   static R div(R a, R b) { return vdivq_f64(a, b); }
+  // floor(log2 x) for positive normal x: the biased exponent field
+  static R exponent(R x) {
+    const int64x2_t field = vreinterpretq_s64_u64(vshrq_n_u64(vandq_u64(vreinterpretq_u64_f64(x), vdupq_n_u64(0x7ff0000000000000ull)), 52));
+    return vsubq_f64(vcvtq_f64_s64(field), vdupq_n_f64(1023.0));
+  }
   static R fma(R a, R b, R c) { return vfmaq_f64(c, a, b); }
   static R fms(R a, R b, R c) { return vnegq_f64(vfmsq_f64(c, a, b)); }
   static R max(R a, R b) { return vmaxq_f64(a, b); }

@@ -1,5 +1,6 @@
 // Portable scalar kernels: one lane. Built with the default flags, so it runs on any CPU; it is the
 // fallback and the reference point of the SIMD paths.
+#include <cmath>
 #include <cstring>
 
 #include "../kernels/compensated_sum.h"
@@ -74,6 +75,7 @@ struct F32 : ScalarBase<float, int32_t, 23, 127> {
 struct F64Ops : ScalarBase<double, int64_t, 52, 1023> {
   static R fma(R a, R b, R c) { return std::fma(a, b, c); }
   static R fms(R a, R b, R c) { return std::fma(a, b, -c); }
+  static R exponent(R x) { return x > 0.0 && std::isfinite(x) ? static_cast<R>(std::ilogb(x)) : 0.0; }
 };
 
 struct F64 : F64Ops, CompensatedSum<F64Ops> {};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common.h"
+#include "log.h"
 
 namespace logitkit {
 
@@ -51,6 +52,13 @@ struct CompensatedSum {
     const Reg r = Ops::sub(Ops::sub(zero, Ops::fms(h, q, one)), Ops::mul(l, q));  // 1 - h*q - l*q
     hi = q;
     lo = Ops::add(Ops::sub(q, q), Ops::mul(q, r));
+  }
+  // log(each lane's sum) as hi + lo (log.h), for sums >= 1 or NaN
+  static void acc_log(const Acc& a, Reg& hi, Reg& lo) {
+    const Reg h = Ops::add(a.s, a.c);
+    const Reg bb = Ops::sub(h, a.s);
+    const Reg l = Ops::add(Ops::sub(a.s, Ops::sub(h, bb)), Ops::sub(a.c, bb));
+    VecLog<Ops>::log_dd(h, l, hi, lo);
   }
   static DD acc_total(const Acc& a) {
     double h[kLanes], l[kLanes];

@@ -8,7 +8,11 @@
 //   x[j*C + c] (lanes >= nl get fill), and .store<kMax>(y, nl, v) writes them back; kMax >= C is a
 //   compile-time bound. Fallback: CopyTile, element-by-element copies through a buffer.
 //
-// Both fallbacks give results identical to the fast forms, bit for bit.
+// - acc_log(acc, hi, lo): log of each lane's sum (>= 1 or NaN) as hi + lo registers of T, by the
+//   vector logarithm of log.h. Fallback: dd_log (libm) lane by lane. The two agree to about an
+//   ulp of binary64, not bit for bit.
+//
+// The other fallbacks give results identical to the fast forms, bit for bit.
 #pragma once
 
 #include <type_traits>
@@ -41,6 +45,14 @@ template <class V>
 struct HasAccRecip<V, std::void_t<decltype(V::acc_recip(std::declval<const typename V::Acc&>(),
                                                         std::declval<typename V::R&>(),
                                                         std::declval<typename V::R&>()))>>
+    : std::true_type {};
+
+template <class V, class = void>
+struct HasAccLog : std::false_type {};
+template <class V>
+struct HasAccLog<V, std::void_t<decltype(V::acc_log(std::declval<const typename V::Acc&>(),
+                                                    std::declval<typename V::R&>(),
+                                                    std::declval<typename V::R&>()))>>
     : std::true_type {};
 
 template <class V, class = void>
@@ -101,14 +113,18 @@ struct Lanes {
     }
   }
 
-  // log of each lane's sum as hi + lo (no vector logarithm yet: lane by lane).
+  // log of each lane's sum (>= 1, or NaN) as hi + lo
   static inline void log(const typename V::Acc& acc, R& hi, R& lo) {
-    double sh[N], sl[N];
-    V::acc_lanes(acc, sh, sl);
-    alignas(64) T ph[N], pl[N];
-    for (size_t j = 0; j < N; ++j) split(dd_log(DD{sh[j], sl[j]}), ph[j], pl[j]);
-    hi = V::load(ph);
-    lo = V::load(pl);
+    if constexpr (HasAccLog<V>::value) {
+      V::acc_log(acc, hi, lo);
+    } else {
+      double sh[N], sl[N];
+      V::acc_lanes(acc, sh, sl);
+      alignas(64) T ph[N], pl[N];
+      for (size_t j = 0; j < N; ++j) split(dd_log(DD{sh[j], sl[j]}), ph[j], pl[j]);
+      hi = V::load(ph);
+      lo = V::load(pl);
+    }
   }
 
   // The ISA's RowTile, or CopyTile.

@@ -1,0 +1,69 @@
+// log(s) of binary64 lanes as a double-double, written once over an ISA's double operations D
+// (set1, add, sub, mul, fma, div, keep_if_ge, ldexp and exponent; see traits.md). It serves the
+// per-lane kernels (short rows, columns), whose sums of exponentials satisfy s >= 1 (the largest
+// term is exp(0) = 1) or are NaN; it replaces a scalar libm call per lane.
+//
+// Method: s = 2^e * m with m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact) plus the low part of s
+// scaled alike, and log(1 + f) = 2 atanh(u) = 2 (u + u^3/3 + u^5/5 + ...), u = f / (2 + f),
+// |u| <= 0.1716. The series stops at u^23/23: the first term left out is below u^24/50 <= 1e-20
+// relative to 2u. u is carried as u + u_lo (the division's residual, by one fma), e ln2 as
+// e ln2_hi + e ln2_lo with ln2_hi's last 11 bits zero so that e ln2_hi is exact, and the leading
+// sum by TwoSum, so the result is within about one ulp. Near s = 1 (a confident prediction) f is
+// s - 1 to one rounding, so a log of 1e-10 keeps its relative accuracy, as dd_log does.
+// Measured against libm through log-softmax: test/softmax.test.ts, "short rows: the log-sum-exp".
+#pragma once
+
+#include "common.h"
+
+namespace logitkit {
+
+template <class D>
+struct VecLog {
+  using R = typename D::R;
+
+  static constexpr double kLn2Hi = 0.6931471805598903;     // 0x3FE62E42FEFA3800
+  static constexpr double kLn2Lo = 5.497923018708371e-14;  // ln 2 - kLn2Hi, to 60 digits then rounded
+  static constexpr double kSqrt2 = 1.4142135623730951;
+
+  // 1/(2k+1) for k = 1..11, rounded to double: 2 atanh(u) = 2u + 2u^3 sum_k u^(2k-2) / (2k+1)
+  static inline R series(R u2) {
+    static constexpr double c[11] = {0.3333333333333333,  0.2,
+                                     0.14285714285714285, 0.1111111111111111,
+                                     0.09090909090909091, 0.07692307692307693,
+                                     0.06666666666666667, 0.058823529411764705,
+                                     0.05263157894736842, 0.047619047619047616,
+                                     0.043478260869565216};
+    R p = D::set1(c[10]);
+    for (int k = 9; k >= 0; --k) p = D::fma(p, u2, D::set1(c[k]));
+    return p;
+  }
+
+  // log(shi + slo) for shi >= 1 (NaN propagates), as hi + lo with |lo| <= ulp(hi).
+  static inline void log_dd(R shi, R slo, R& hi, R& lo) {
+    const R one = D::set1(1.0), two = D::set1(2.0), zero = D::set1(0.0);
+    R e = D::exponent(shi);  // floor(log2 shi)
+    R m = D::ldexp(shi, D::sub(zero, e));
+    // m in [1, 2): move [sqrt 2, 2) down to [sqrt 1/2, 1), exactly
+    const R up = D::keep_if_ge(m, D::set1(kSqrt2), one);
+    m = D::sub(m, D::mul(D::mul(up, m), D::set1(0.5)));
+    e = D::add(e, up);
+    const R f = D::add(D::sub(m, one), D::ldexp(slo, D::sub(zero, e)));
+    // u = f / (2 + f) with its residual
+    const R d = D::add(two, f);
+    const R d_lo = D::add(D::sub(two, d), f);  // 2 + f - d exactly (|f| < 2)
+    const R u = D::div(f, d);
+    const R u_lo = D::div(D::sub(D::fma(D::sub(zero, u), d, f), D::mul(u, d_lo)), d);
+    const R u2 = D::mul(u, u);
+    const R tail = D::mul(D::mul(D::add(u, u), u2), series(u2));  // 2u^3 (1/3 + u^2/5 + ...)
+    // e ln2_hi + 2u by TwoSum; the small terms go to lo
+    const R a = D::mul(e, D::set1(kLn2Hi)), b = D::add(u, u);
+    const R s = D::add(a, b);
+    const R bb = D::sub(s, a);
+    const R err = D::add(D::sub(a, D::sub(s, bb)), D::sub(b, bb));
+    const R small = D::add(D::add(D::mul(e, D::set1(kLn2Lo)), D::add(u_lo, u_lo)), D::add(tail, err));
+    hi = D::add(s, small);
+    lo = D::sub(small, D::sub(hi, s));
+  }
+};
+
+}  // namespace logitkit
