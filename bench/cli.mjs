@@ -95,6 +95,8 @@ async function measureCases(cases, contenders, budgetMs, notes) {
   const inputs = new Map(); // one input per dtype and shape, shared by every op and thread count (~0.3 GB by default)
   const singleThreaded = new Map(); // a one-thread contender's result, reused at every thread count
   for (const c of cases) {
+    // a peer's worker threads may still be busy (spinning) after the previous case: wait
+    if (contenders.length > 2) await settle();
     const k = { case: c, results: {} };
     out.push(k);
     const n = c.R * c.C;
@@ -151,10 +153,11 @@ async function measureCases(cases, contenders, budgetMs, notes) {
 }
 
 /** Per SIMD path, in its own process: float32 softmax, log-softmax and cross-entropy, 1 thread, on the SIMD goals' shapes. */
-function isaTable(isas, quick) {
+async function isaTable(isas, quick) {
   const rows = [];
   for (const isa of isas) {
     progress(`SIMD path ${isa} (own process)`);
+    await settle();
     // LOGITKIT_TEST_NODE: how to start node when this node runs under an emulator (the arm64 tests)
     const node = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
     const r = spawnSync(node[0], [...node.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
@@ -220,7 +223,7 @@ export async function main(argv) {
     return;
   }
   const isas = a.isa ?? info.isas;
-  run.isaTable = isaTable(isas, a.quick);
+  run.isaTable = await isaTable(isas, a.quick);
   run.goals = goals(run);
   run.seconds = (Date.now() - started) / 1000;
 

@@ -52,8 +52,9 @@ export function collectGarbage() {
 /**
  * Waits until this process is idle. Loading the peers (onnxruntime, tfjs) leaves background work
  * running on this 2-core machine: the run's first case, softmax 1x1000 on one thread, read
- * 1.6-2.9 µs right after loading them and 0.93 µs after a 3 s pause (0.94 µs without peers).
- * Idle: under 5% of one core over 250 ms; at most 20 s.
+ * 1.6-2.9 µs right after loading them and 0.93 µs after a 3 s pause (0.94 µs without peers). The
+ * bench also waits before every case and every SIMD-path child, since a peer's worker threads
+ * may still spin after its last call. Idle: under 5% of one core over 250 ms; at most 20 s.
  */
 export async function settle() {
   for (let i = 0; i < 80; i++) {
