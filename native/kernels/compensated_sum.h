@@ -41,13 +41,18 @@ struct CompensatedSum {
       lo[j] = t.lo;
     }
   }
+  // Each lane's s + c as TwoSum gives it (as acc_lanes does, in registers).
+  static void lane_sums(const Acc& a, Reg& hi, Reg& lo) {
+    hi = Ops::add(a.s, a.c);
+    const Reg bb = Ops::sub(hi, a.s);
+    lo = Ops::add(Ops::sub(a.s, Ops::sub(hi, bb)), Ops::sub(a.c, bb));
+  }
   // 1 / (each lane's sum) as hi + lo: dd_recip of acc_lanes' double-doubles, all lanes at once and
   // bit for bit the same (lanes.h). A lane whose sum is NaN gives NaN either way.
   static void acc_recip(const Acc& a, Reg& hi, Reg& lo) {
     const Reg zero = Ops::set1(0.0), one = Ops::set1(1.0);
-    const Reg h = Ops::add(a.s, a.c);  // TwoSum(s, c), as acc_lanes
-    const Reg bb = Ops::sub(h, a.s);
-    const Reg l = Ops::add(Ops::sub(a.s, Ops::sub(h, bb)), Ops::sub(a.c, bb));
+    Reg h, l;
+    lane_sums(a, h, l);
     const Reg q = Ops::div(one, h);
     const Reg r = Ops::sub(Ops::sub(zero, Ops::fms(h, q, one)), Ops::mul(l, q));  // 1 - h*q - l*q
     hi = q;
@@ -55,9 +60,8 @@ struct CompensatedSum {
   }
   // log(each lane's sum) as hi + lo (log.h), for sums >= 1 or NaN
   static void acc_log(const Acc& a, Reg& hi, Reg& lo) {
-    const Reg h = Ops::add(a.s, a.c);
-    const Reg bb = Ops::sub(h, a.s);
-    const Reg l = Ops::add(Ops::sub(a.s, Ops::sub(h, bb)), Ops::sub(a.c, bb));
+    Reg h, l;
+    lane_sums(a, h, l);
     VecLog<Ops>::log_dd(h, l, hi, lo);
   }
   static DD acc_total(const Acc& a) {

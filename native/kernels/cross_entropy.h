@@ -144,52 +144,50 @@ struct CrossEntropyKernels {
     const double epsC = C ? eps / static_cast<double>(C) : 0.0;
     const T* x = a.x + r * C;
     T* g = a.grad ? a.grad + r * C : nullptr;
-    {
-      if (ignored(a, r)) {
-        a.loss[r] = 0.0;
-        if (g) zero(g, C);
-        return;
+    if (ignored(a, r)) {
+      a.loss[r] = 0.0;
+      if (g) zero(g, C);
+      return;
+    }
+    const DD lse = dd_log(s);
+    const double L = lse.hi + lse.lo;
+    if (a.target) {
+      const size_t t = static_cast<size_t>(a.target[r]);
+      const double wt = a.weight ? static_cast<double>(a.weight[t]) : 1.0;
+      const double xt = static_cast<double>(x[t]);
+      // each term only when its weight is not 0, and eps/C applied last: eps > 0 puts mass on
+      // every class, so a -Infinity logit makes the loss +Infinity even if eps/C underflows
+      double loss = eps < 1.0 ? (1.0 - eps) * wt * ((static_cast<double>(m) - xt) + L) : 0.0;
+      if (eps > 0.0) {
+        DotSums d = dot(x, C, m, a.weight, nullptr);
+        loss += eps * (a.weight_sum * L + d.d) / static_cast<double>(C);
       }
-      const DD lse = dd_log(s);
-      const double L = lse.hi + lse.lo;
-      if (a.target) {
-        const size_t t = static_cast<size_t>(a.target[r]);
-        const double wt = a.weight ? static_cast<double>(a.weight[t]) : 1.0;
-        const double xt = static_cast<double>(x[t]);
-        // each term only when its weight is not 0, and eps/C applied last: eps > 0 puts mass on
-        // every class, so a -Infinity logit makes the loss +Infinity even if eps/C underflows
-        double loss = eps < 1.0 ? (1.0 - eps) * wt * ((static_cast<double>(m) - xt) + L) : 0.0;
-        if (eps > 0.0) {
-          DotSums d = dot(x, C, m, a.weight, nullptr);
-          loss += eps * (a.weight_sum * L + d.d) / static_cast<double>(C);
-        }
-        a.loss[r] = loss;
-        if (g) {
-          const double gs = a.grad_scale;
-          const double alpha = gs * ((1.0 - eps) * wt + epsC * a.weight_sum);
-          DD f = dd_recip(s);
-          grad(x, g, C, m, DD{f.hi * alpha, f.lo * alpha}, gs * epsC, 0.0, a.weight, nullptr);
-          const double st = s.hi + s.lo;
-          const double et = std::exp(xt - static_cast<double>(m));
-          const double one_minus_pt = ((s.hi - et) + s.lo) / st;
-          g[t] = static_cast<T>(gs * (-(1.0 - eps) * wt * one_minus_pt +
-                                      epsC * (a.weight_sum * (et / st) - wt)));
-        }
-      } else {
-        const T* q = a.prob + r * C;
-        DotSums d1 = dot(x, C, m, a.weight, q);
-        double A = eps < 1.0 ? (1.0 - eps) * d1.a : 0.0, D = eps < 1.0 ? (1.0 - eps) * d1.d : 0.0;
-        if (eps > 0.0) {  // eps/C last, as for index targets
-          DotSums d0 = dot(x, C, m, a.weight, nullptr);
-          A += eps * d0.a / static_cast<double>(C);
-          D += eps * d0.d / static_cast<double>(C);
-        }
-        a.loss[r] = A * L + D;
-        if (g) {
-          const double gs = a.grad_scale;
-          DD f = dd_recip(s);
-          grad(x, g, C, m, DD{f.hi * gs * A, f.lo * gs * A}, gs * epsC, gs * (1.0 - eps), a.weight, q);
-        }
+      a.loss[r] = loss;
+      if (g) {
+        const double gs = a.grad_scale;
+        const double alpha = gs * ((1.0 - eps) * wt + epsC * a.weight_sum);
+        DD f = dd_recip(s);
+        grad(x, g, C, m, DD{f.hi * alpha, f.lo * alpha}, gs * epsC, 0.0, a.weight, nullptr);
+        const double st = s.hi + s.lo;
+        const double et = std::exp(xt - static_cast<double>(m));
+        const double one_minus_pt = ((s.hi - et) + s.lo) / st;
+        g[t] = static_cast<T>(gs * (-(1.0 - eps) * wt * one_minus_pt +
+                                    epsC * (a.weight_sum * (et / st) - wt)));
+      }
+    } else {
+      const T* q = a.prob + r * C;
+      DotSums d1 = dot(x, C, m, a.weight, q);
+      double A = eps < 1.0 ? (1.0 - eps) * d1.a : 0.0, D = eps < 1.0 ? (1.0 - eps) * d1.d : 0.0;
+      if (eps > 0.0) {  // eps/C last, as for index targets
+        DotSums d0 = dot(x, C, m, a.weight, nullptr);
+        A += eps * d0.a / static_cast<double>(C);
+        D += eps * d0.d / static_cast<double>(C);
+      }
+      a.loss[r] = A * L + D;
+      if (g) {
+        const double gs = a.grad_scale;
+        DD f = dd_recip(s);
+        grad(x, g, C, m, DD{f.hi * gs * A, f.lo * gs * A}, gs * epsC, gs * (1.0 - eps), a.weight, q);
       }
     }
   }

@@ -7,7 +7,6 @@
 //   once per call; .load<kMax>(x, nl, fill, v) gives rows j < nl as C registers, v[c] lane j =
 //   x[j*C + c] (lanes >= nl get fill), and .store<kMax>(y, nl, v) writes them back; kMax >= C is a
 //   compile-time bound. Fallback: CopyTile, element-by-element copies through a buffer.
-//
 // - acc_log(acc, hi, lo): log of each lane's sum (>= 1 or NaN) as hi + lo registers of T, by the
 //   vector logarithm of log.h. Fallback: dd_log (libm) lane by lane. The two agree to about an
 //   ulp of binary64, not bit for bit.
