@@ -95,7 +95,9 @@ async function measureCases(cases, contenders, budgetMs, notes) {
   const inputs = new Map(); // one input per dtype and shape, shared by every op and thread count (~0.3 GB by default)
   const singleThreaded = new Map(); // a one-thread contender's result, reused at every thread count
   for (const c of cases) {
-    // a peer's worker threads may still be busy (spinning) after the previous case: wait
+    // dead buffers of the previous case are collected here, not inside this case's samples, and a
+    // peer's worker threads may still be busy (spinning) after the previous case: wait
+    collectGarbage();
     if (contenders.length > 2) await settle();
     const k = { case: c, results: {} };
     out.push(k);
@@ -137,7 +139,6 @@ async function measureCases(cases, contenders, budgetMs, notes) {
           }
           k.results[who.name] = { disagreement: d };
         }
-        collectGarbage();
         const t = await time(p.run, { budgetMs, before: p.before, isAsync: who.name === 'onnxruntime' });
         const bytesPerElem = (c.op === 'crossEntropy' ? 1 : 2) * BYTES[c.dtype];
         k.results[who.name] = { ...k.results[who.name], status: 'ok', ...t, elemsPerSec: n / t.median, GBs: (n * bytesPerElem) / t.median / 1e9 };

@@ -54,13 +54,13 @@ export function collectGarbage() {
  * running on this 2-core machine: the run's first case, softmax 1x1000 on one thread, read
  * 1.6-2.9 µs right after loading them and 0.93 µs after a 3 s pause (0.94 µs without peers). The
  * bench also waits before every case and every SIMD-path child, since a peer's worker threads
- * may still spin after its last call. Idle: under 5% of one core over 250 ms; at most 20 s.
+ * may still spin after its last call. Idle: under 5% of one core over 100 ms; at most 20 s.
  */
 export async function settle() {
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < 200; i++) {
     const before = process.cpuUsage();
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
     const used = process.cpuUsage(before);
     if ((used.user + used.system) / 1e3 < 0.05 * (performance.now() - t0)) return;
   }
