@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
-import { BYTES, collectGarbage, disagreement, expCeiling, limits, makeInput, settle, time, TOLERANCE } from './measure.mjs';
+import { BYTES, collectGarbage, disagreement, expCeiling, limits, makeInput, NODE, settle, time, TOLERANCE } from './measure.mjs';
 import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
@@ -159,9 +159,7 @@ async function isaTable(isas, quick) {
   for (const isa of isas) {
     progress(`SIMD path ${isa} (own process)`);
     await settle();
-    // LOGITKIT_TEST_NODE: how to start node when this node runs under an emulator (the arm64 tests)
-    const node = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
-    const r = spawnSync(node[0], [...node.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
+    const r = spawnSync(NODE[0], [...NODE.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
       env: { ...process.env, LOGITKIT_ISA: isa },
       encoding: 'utf8',
       maxBuffer: 1 << 26,

@@ -3,10 +3,12 @@
 // last call as a Float64Array/number, for the agreement check). A case c is
 // { op, dtype, R, C, threads }: op is softmax | logSoftmax | crossEntropy (mean loss, class
 // indices) | crossEntropyGrad (mean loss and its gradient). Every contender computes exactly that.
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { NODE } from './measure.mjs';
 import { crossEntropyModel, softmaxModel } from './onnx.mjs';
 
 const require = createRequire(import.meta.url);
@@ -109,7 +111,27 @@ function tryRequire(name) {
   }
 }
 
+/**
+ * Loads a peer with native code in a child process first: a peer that crashes while loading (as
+ * onnxruntime-node's arm64 build does under qemu-user on some hosts) would take the whole bench
+ * down with it. Returns null when it loads, else why not.
+ */
+export function probeNative(name) {
+  try {
+    require.resolve(name);
+  } catch {
+    return null; // not installed: tryRequire says so
+  }
+  const r = spawnSync(NODE[0], [...NODE.slice(1), '-e', `require(${JSON.stringify(name)})`], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  if (r.status === 0) return null;
+  const how = r.signal ? `signal ${r.signal}` : r.error ? r.error.message : `exit code ${r.status}`;
+  const last = String(r.stderr ?? '').trim().split('\n').filter(Boolean).pop();
+  return `${name} fails to load on this machine (${how}${last ? `: ${last.slice(0, 200)}` : ''})`;
+}
+
 export async function onnxruntime() {
+  const crash = probeNative('onnxruntime-node');
+  if (crash) return { name: 'onnxruntime', missing: crash };
   const { mod: ort, version, error } = tryRequire('onnxruntime-node');
   if (error) return { name: 'onnxruntime', missing: error };
   const sessions = new Map();

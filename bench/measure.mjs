@@ -12,6 +12,9 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const native = require(process.env.LOGITKIT_ADDON || path.join(root, 'build', 'Release', 'logitkit.node'));
 
+/** How to start another node: this one, or LOGITKIT_TEST_NODE when this node runs under an emulator (the arm64 tests). */
+export const NODE = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
+
 export const CTOR = { f32: Float32Array, f64: Float64Array };
 export const BYTES = { f32: 4, f64: 8 };
 
