@@ -59,16 +59,23 @@ struct CrossEntropyKernels {
     return dot_impl<false, false>(x, n, ref, a, b);
   }
 
-  template <bool kW, bool kQ>
+  // exp(off) for a shift's offset, in double (|off| <= 0.35): the factor from its terms exp(x - m - off)
+  // back to exp(x - m)
+  static double exp_off(DD off) { return std::exp(off.hi) * (1.0 + off.lo); }
+
+  // kShift: the exponentials come from the fast path (S::Shift sh), and f has been multiplied by
+  // exp(sh.off) to make up for it
+  template <bool kW, bool kQ, bool kShift>
   static void grad_impl(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma,
-                        const T* w, const T* q) {
+                        const T* w, const T* q, const typename S::Shift& sh) {
     T fh, fl;
     S::split(f, fh, fl);
     const R vm = V::set1(m), negm = V::sub(V::set1(T(0)), vm);
+    const R vj = V::set1(sh.j), vfloor = V::set1(sh.floor);
     const R vfh = V::set1(fh), vfl = V::set1(fl);
     const R vb = V::set1(static_cast<T>(beta)), vg = V::set1(static_cast<T>(gamma));
     auto one = [&](R xv, R wv, R qv) {
-      R e = S::template exp_of<false>(xv, vm, negm, vfh, vfl);
+      R e = kShift ? E::exp_minus_j(V::max(vfloor, xv), vj) : S::template exp_of<false>(xv, vm, negm, vfh, vfl);
       R p = V::fma(e, vfh, V::mul(e, vfl));
       R t = kQ ? V::fma(vg, qv, vb) : vb;
       if (kW) t = V::mul(t, wv);
@@ -85,12 +92,37 @@ struct CrossEntropyKernels {
     }
   }
 
+  template <bool kShift>
+  static void grad_shift(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
+                         const T* q, const typename S::Shift& sh) {
+    if (w && q) grad_impl<true, true, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
+    else if (w) grad_impl<true, false, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
+    else if (q) grad_impl<false, true, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
+    else grad_impl<false, false, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
+  }
+
   static void grad(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
                    const T* q) {
-    if (w && q) grad_impl<true, true>(x, g, n, m, f, beta, gamma, w, q);
-    else if (w) grad_impl<true, false>(x, g, n, m, f, beta, gamma, w, q);
-    else if (q) grad_impl<false, true>(x, g, n, m, f, beta, gamma, w, q);
-    else grad_impl<false, false>(x, g, n, m, f, beta, gamma, w, q);
+    const typename S::Shift sh = S::shift_for(m);
+    if (!sh.ok) return grad_shift<false>(x, g, n, m, f, beta, gamma, w, q, sh);
+    const double e = exp_off(sh.off), p = f.hi * e;
+    grad_shift<true>(x, g, n, m, DD{p, std::fma(f.hi, e, -p) + f.lo * e}, beta, gamma, w, q, sh);
+  }
+
+  // Sum of exp(x - m) over a row of maximum m, by the fast path where the shift allows it. Its terms
+  // are exp(x - m - off); the maximum's own term, exp(-off) in T (an ulp off), would swamp a loss
+  // near 0 (log of 1 + tiny), so it is taken out and the sum rebuilt as 1 + exp(off) * (the rest),
+  // as exact as the sum of the rest itself.
+  static DD row_sum(const T* x, size_t n, T m) {
+    const typename S::Shift sh = S::shift_for(m);
+    if (!sh.ok) return S::expsum_m(x, n, m, DD{1.0, 0.0}, nullptr);
+    const R vj = V::set1(sh.j), vf = V::set1(sh.floor);
+    const DD sum = S::template expsum_shift_impl<false>(x, n, vj, vf, nullptr);
+    alignas(64) T em[N];
+    V::store(em, E::exp_minus_j(V::max(vf, V::set1(m)), vj));  // the loop's own value at x = m
+    const DD rest = dd_add(sum, DD{-static_cast<double>(em[0]), 0.0});
+    const double e = exp_off(sh.off), p = rest.hi * e;
+    return dd_add(DD{1.0, 0.0}, DD{p, std::fma(rest.hi, e, -p) + rest.lo * e});
   }
 
   static void zero(T* g, size_t n) {
@@ -109,7 +141,7 @@ struct CrossEntropyKernels {
       }
       const T* x = a.x + r * C;
       const T m = S::max(x, C);
-      finish_row(a, r, m, S::expsum(x, C, m, DD{1.0, 0.0}, nullptr));
+      finish_row(a, r, m, row_sum(x, C, m));
     }
   }
 

@@ -95,7 +95,9 @@ struct SoftmaxKernels {
 
   static bool is_one(DD d) { return d.hi == 1.0 && d.lo == 0.0; }
 
-  static DD expsum(const T* x, size_t n, T m, DD inv_temp, T* y) {
+  // Sum of exp((x - m) * inv_temp), m subtracted exactly (TwoSum): the maximum's own term is
+  // exactly 1, which cross-entropy needs for the digits of a loss near 0.
+  static DD expsum_m(const T* x, size_t n, T m, DD inv_temp, T* y) {
     T ih, il;
     split(inv_temp, ih, il);
     R vm = V::set1(m), vih = V::set1(ih), vil = V::set1(il);
@@ -112,6 +114,58 @@ struct SoftmaxKernels {
     const R none = V::set1(T(0));
     return y ? expsum_impl<true, true, false>(x, n, vm, vih, vil, none, y)
              : expsum_impl<true, false, false>(x, n, vm, vih, vil, none, y);
+  }
+
+
+  // The fast path's shift for a row of maximum m: the multiple j ln 2 nearest m, so that
+  // exp(x - j ln 2) needs no exact x - m (Exp::exp_minus_j). Entries are first raised to `floor`
+  // (m - 105, rounded down: exp(floor - j ln 2) < 2^-150 rounds to 0, as do the entries below it,
+  // and k stays in ldexp's range); NaN entries stay NaN. Not for |m| >= 2^12, +-inf or NaN (ok = false).
+  struct Shift {
+    bool ok;
+    T j, floor;
+    DD off;  // j ln 2 - m
+  };
+  static Shift shift_for(T m) {
+    Shift s{false, T(0), T(0), DD{0.0, 0.0}};
+    const double md = static_cast<double>(m);
+    if (!(md > -4096.0 && md < 4096.0)) return s;
+    s.ok = true;
+    s.j = std::nearbyint(m * ExpConst<T>::kLog2e);  // what exp_minus_j computes for x = m
+    const double f = md + static_cast<double>(ExpLimits<T>::kLowest - 1);
+    s.floor = static_cast<T>(f);
+    if (static_cast<double>(s.floor) > f) s.floor = std::nextafter(s.floor, -kInf);
+    // j ln2 - m in double-double: p - m is exact (Sterbenz: p is within 0.35 of m, or j = 0)
+    const double jd = static_cast<double>(s.j);
+    const double p = jd * ExpConst<double>::kLn2Hi;
+    const double lo = std::fma(jd, ExpConst<double>::kLn2Hi, -p) + jd * ExpConst<double>::kLn2Lo;
+    s.off = two_sum(p - md, lo);
+    return s;
+  }
+
+  template <bool kStore>
+  static DD expsum_shift_impl(const T* x, size_t n, R vj, R vfloor, T* y) {
+    typename V::Acc acc = V::acc_zero();
+    size_t i = 0;
+    for (; i + N <= n; i += N) {
+      R e = E::exp_minus_j(V::max(vfloor, V::load(x + i)), vj);
+      if (kStore) V::store(y + i, e);
+      V::acc_add(acc, e);
+    }
+    if (i < n) {
+      R e = E::exp_minus_j(V::max(vfloor, V::load_tail(x + i, n - i, -kInf)), vj);
+      if (kStore) V::store_tail(y + i, e, n - i);
+      V::acc_add(acc, e);  // lanes past n hold exp(floor - j ln 2) = 0
+    }
+    return V::acc_total(acc);
+  }
+
+  static ExpSum expsum(const T* x, size_t n, T m, DD inv_temp, T* y) {
+    const Shift sh = is_one(inv_temp) ? shift_for(m) : Shift{false, T(0), T(0), DD{0.0, 0.0}};
+    if (!sh.ok) return ExpSum{expsum_m(x, n, m, inv_temp, y), DD{0.0, 0.0}};
+    const R vj = V::set1(sh.j), vf = V::set1(sh.floor);
+    const DD sum = y ? expsum_shift_impl<true>(x, n, vj, vf, y) : expsum_shift_impl<false>(x, n, vj, vf, y);
+    return ExpSum{sum, sh.off};
   }
 
   static void scale(T* y, size_t n, DD f) {
@@ -173,15 +227,23 @@ struct SoftmaxKernels {
     }
   }
 
+  // y = x - c with c = m + lse as hi + lo: two roundings, within an ulp of y (the difference
+  // x - c_hi is exact wherever x is close to c, i.e. for the log-probabilities near 0).
+  static void logwrite_shift_impl(const T* x, T* y, size_t n, R ch, R cl) {
+    size_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, V::sub(V::sub(V::load(x + i), ch), cl));
+    if (i < n) V::store_tail(y + i, V::sub(V::sub(V::load_tail(x + i, n - i, T(0)), ch), cl), n - i);
+  }
+
   static void logwrite(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse) {
     T ih, il, lh, ll;
+    if (is_one(inv_temp)) {
+      split(dd_add(DD{static_cast<double>(m), 0.0}, lse), lh, ll);
+      return logwrite_shift_impl(x, y, n, V::set1(lh), V::set1(ll));
+    }
     split(inv_temp, ih, il);
     split(lse, lh, ll);
-    R vm = V::set1(m);
-    if (is_one(inv_temp))
-      logwrite_impl<false>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
-    else
-      logwrite_impl<true>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
+    logwrite_impl<true>(x, y, n, V::set1(m), V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
   }
 
   // Rows shorter than this go N at a time through a transposed tile, one row per lane: a row of 3
@@ -251,11 +313,10 @@ struct SoftmaxKernels {
       T* y = a.y + r * C;
       T m = max(x, C);
       if (!a.log) {
-        DD s = expsum(x, C, m, a.inv_temp, y);
-        scale(y, C, dd_recip(s));
+        scale(y, C, dd_recip(expsum(x, C, m, a.inv_temp, y).sum));
       } else {
-        DD s = expsum(x, C, m, a.inv_temp, nullptr);
-        logwrite(x, y, C, m, a.inv_temp, dd_log(s));
+        const ExpSum s = expsum(x, C, m, a.inv_temp, nullptr);
+        logwrite(x, y, C, m, a.inv_temp, dd_add(dd_log(s.sum), s.off));  // log of sum(exp(x - m))
       }
     }
   }

@@ -35,6 +35,14 @@ struct CrossEntropyArgs {
   double grad_scale;     // d reduction / d per-row loss (1, or 1/denominator for 'mean')
 };
 
+// What expsum returns: `sum` is the sum of the values it computes (and stores, when asked), which
+// are exp((x - m) * inv_temp - off). off is 0 when m itself is subtracted; on the fast path (no
+// temperature, |m| < 2^12) the shift is the multiple of ln 2 nearest m, and off = that - m.
+struct ExpSum {
+  DD sum;
+  DD off;
+};
+
 // Partial results of one chunk of one row (the ops layer merges chunks of huge rows).
 struct DotSums {
   double d;  // sum of a*b*(ref - x)
@@ -53,8 +61,8 @@ struct Kernels {
 
   // Chunk primitives for rows longer than kChunk (the ops layer loops over chunks and merges).
   T (*max)(const T* x, size_t n);
-  // Sum of exp((x - m) * inv_temp); stores each exp into y when y is not null.
-  DD (*expsum)(const T* x, size_t n, T m, DD inv_temp, T* y);
+  // Sum of exp((x - m) * inv_temp - off) (see ExpSum); stores each term into y when y is not null.
+  ExpSum (*expsum)(const T* x, size_t n, T m, DD inv_temp, T* y);
   // y *= f
   void (*scale)(T* y, size_t n, DD f);
   // y = exp((x - m) * inv_temp) * f: a long row's second pass, from x (two reads and one write)

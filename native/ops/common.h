@@ -22,14 +22,16 @@ DD inverse_temperature(double temperature) {
   return DD{q, std::fma(-q, temperature, 1.0) / temperature};
 }
 
-// exp((a - b) * it) for finite a <= b, with a - b formed exactly: relative error ~1 ulp of double
-// whatever the size of a - b (the merge factor of a chunk whose maximum is a, row maximum b).
-static inline double exp_diff(double a, double b, DD it) {
+// exp((a - b) * it + off) for finite a <= b and |off| <= 0.35, with a - b formed exactly: relative
+// error ~1 ulp of double whatever the size of a - b. The merge factor of a chunk of maximum a whose
+// expsum returned offset off (its terms are exp((x - a) * it - off)), in a row of maximum b.
+static inline double exp_diff(double a, double b, DD it, DD off) {
   DD d = two_sum(a, -b);
   double p = d.hi * it.hi;
   double pe = std::fma(d.hi, it.hi, -p) + d.hi * it.lo + d.lo * it.hi;
-  double e = std::exp(p);
-  return e + e * pe;
+  const DD q = two_sum(p, off.hi);
+  double e = std::exp(q.hi);
+  return e + e * (pe + q.lo + off.lo);
 }
 
 }  // namespace logitkit

@@ -43,7 +43,7 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
     n = std::min(kChunk, C - (u % nch) * kChunk);
   };
   std::vector<T> m(units);
-  std::vector<DD> s(units);
+  std::vector<ExpSum> s(units);
   std::vector<char> nan(units, 0);
   auto pass1 = [&](size_t u) {
     size_t off, n;
@@ -52,7 +52,7 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
     if (m[u] == kNegInf) {
       // all -inf, or NaN entries that the maximum did not keep: look
       for (size_t i = 0; i < n; ++i) nan[u] |= std::isnan(x[off + i]);
-      s[u] = DD{0.0, 0.0};
+      s[u] = ExpSum{DD{0.0, 0.0}, DD{0.0, 0.0}};
       return;
     }
     s[u] = k.expsum(x + off, n, m[u], it, log || recompute ? nullptr : y + off);
@@ -66,7 +66,7 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
     bool bad = false;
     for (size_t j = 0; j < nch; ++j) {
       const size_t u = r * nch + j;
-      bad |= nan[u] || std::isnan(m[u]) || std::isnan(s[u].hi);
+      bad |= nan[u] || std::isnan(m[u]) || std::isnan(s[u].sum.hi);
       if (m[u] > M[r]) M[r] = m[u];
     }
     if (bad || std::isinf(M[r])) {
@@ -77,9 +77,10 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
     for (size_t j = 0; j < nch; ++j) {
       const size_t u = r * nch + j;
       if (m[u] == kNegInf) continue;
-      factor[u] = exp_diff(m[u], M[r], it);
-      const double p = s[u].hi * factor[u];
-      S = dd_add(S, DD{p, std::fma(s[u].hi, factor[u], -p) + s[u].lo * factor[u]});
+      factor[u] = exp_diff(m[u], M[r], it, s[u].off);
+      const DD su = s[u].sum;
+      const double p = su.hi * factor[u];
+      S = dd_add(S, DD{p, std::fma(su.hi, factor[u], -p) + su.lo * factor[u]});
     }
     row_param[r] = log ? dd_log(S) : dd_recip(S);
   };
