@@ -10,6 +10,14 @@
 #include <cstdint>
 #include <limits>
 
+// For the small vector functions of the hot loops (the exponential's steps): GCC otherwise leaves
+// some of them out of line inside lambdas (the gradient pass called exp_minus_j per register).
+#if defined(__GNUC__)
+#define LOGITKIT_INLINE inline __attribute__((always_inline))
+#else
+#define LOGITKIT_INLINE inline
+#endif
+
 namespace logitkit {
 
 // A double-double number hi + lo with |lo| <= ulp(hi) / 2. Sums of exponentials, reciprocals and
@@ -45,12 +53,29 @@ struct ExactSum {
     dd = dd_add(dd, v);
     plain += v.hi;
   }
+  void merge(const ExactSum& o) {
+    dd = dd_add(dd, o.dd);
+    plain += o.plain;
+  }
   DD total() const { return std::isfinite(plain) ? dd : DD{plain, 0.0}; }
   double value() const {
     const DD t = total();
     return t.hi + t.lo;
   }
 };
+
+// The ExactSum of f(0), ..., f(n - 1): four sums of every fourth term, merged in order. One
+// ExactSum is a chain of dependent additions (~20 cycles a term); four interleaved ones overlap.
+template <class F>
+static inline double exact_sum(size_t n, F&& f) {
+  ExactSum part[4];
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (size_t j = 0; j < 4; ++j) part[j].add(f(i + j));
+  for (; i < n; ++i) part[i & 3].add(f(i));
+  for (size_t j = 1; j < 4; ++j) part[0].merge(part[j]);
+  return part[0].value();
+}
 
 // 1 / s for s > 0 as a double-double (one Newton step on the double reciprocal).
 static inline DD dd_recip(DD s) {

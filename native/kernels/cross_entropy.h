@@ -136,41 +136,56 @@ struct CrossEntropyKernels {
     if (C < S::kShortRow && N > 1) return short_rows(a, rows);
     for (size_t r = 0; r < rows; ++r) {
       if (ignored(a, r)) {
-        finish_row(a, r, T(0), DD{0.0, 0.0});
+        finish_row(a, r, T(0), DD{0.0, 0.0}, DD{0.0, 0.0});
         continue;
       }
       const T* x = a.x + r * C;
       const T m = S::max(x, C);
-      finish_row(a, r, m, row_sum(x, C, m));
+      const DD s = row_sum(x, C, m);
+      finish_row(a, r, m, s, dd_log(s));
     }
   }
 
   // Rows shorter than S::kShortRow: N rows at a time through a transposed tile, one row per lane,
   // so that the maximum and the sum of exponentials of a row of 3 cost a few lane operations
-  // instead of two passes with masked tails and horizontal reductions (as softmax does).
-  static void short_rows(const CrossEntropyArgs<T>& a, size_t rows) {
+  // instead of two passes with masked tails and horizontal reductions (as softmax does), and log s
+  // of all the lanes at once (the vector logarithm, lanes.h); the rest of the loss per row.
+  // kMax >= C bounds the loops over the classes (for_each_below).
+  template <size_t kMax>
+  static void short_loop(const CrossEntropyArgs<T>& a, size_t rows) {
     const size_t C = a.C;
     const typename Lanes<V>::Tile tile(C);
-    R v[S::kShortRow];
-    alignas(64) T mm[N];
+    R v[kMax];
+    alignas(64) T mm[N], lh[N], ll[N];
     double sh[N], sl[N];
     const R zero = V::set1(T(0));
     for (size_t r0 = 0; r0 < rows; r0 += N) {
       const size_t nl = rows - r0 < N ? rows - r0 : N;
-      tile.template load<S::kShortRow>(a.x + r0 * C, nl, T(0), v);  // unused lanes: any finite value
+      tile.template load<kMax>(a.x + r0 * C, nl, T(0), v);  // unused lanes: any finite value
       R vm = V::set1(-S::kInf);
-      for (size_t c = 0; c < C; ++c) vm = V::max(vm, v[c]);
+      for_each_below<kMax>(C, [&](size_t c) { vm = V::max(vm, v[c]); });
       const R negm = V::sub(zero, vm);
       typename V::Acc acc = V::acc_zero();
-      for (size_t c = 0; c < C; ++c) V::acc_add(acc, S::template exp_of<false>(v[c], vm, negm, zero, zero));
-      V::acc_lanes(acc, sh, sl);
+      for_each_below<kMax>(C, [&](size_t c) { V::acc_add(acc, S::template exp_of<false>(v[c], vm, negm, zero, zero)); });
       V::store(mm, vm);
-      for (size_t j = 0; j < nl; ++j) finish_row(a, r0 + j, mm[j], DD{sh[j], sl[j]});
+      R h, l;
+      Lanes<V>::log(acc, h, l);  // sums >= 1: the maximum's term is exp(0) = 1
+      V::store(lh, h);
+      V::store(ll, l);
+      V::acc_lanes(acc, sh, sl);
+      for (size_t j = 0; j < nl; ++j) finish_row(a, r0 + j, mm[j], DD{sh[j], sl[j]}, DD{lh[j], ll[j]});
     }
   }
 
-  // Loss (and gradient) of row r from its maximum m and its sum of exp(x - m), s.
-  static void finish_row(const CrossEntropyArgs<T>& a, size_t r, T m, DD s) {
+  static void short_rows(const CrossEntropyArgs<T>& a, size_t rows) {
+    if (a.C <= 2) short_loop<2>(a, rows);
+    else if (a.C <= 4) short_loop<4>(a, rows);
+    else if (a.C <= 8) short_loop<8>(a, rows);
+    else short_loop<S::kShortRow>(a, rows);
+  }
+
+  // Loss (and gradient) of row r from its maximum m, its sum of exp(x - m), s, and lse = log s.
+  static void finish_row(const CrossEntropyArgs<T>& a, size_t r, T m, DD s, DD lse) {
     const size_t C = a.C;
     const double eps = a.smoothing;
     const double epsC = C ? eps / static_cast<double>(C) : 0.0;
@@ -181,7 +196,6 @@ struct CrossEntropyKernels {
       if (g) zero(g, C);
       return;
     }
-    const DD lse = dd_log(s);
     const double L = lse.hi + lse.lo;
     if (a.target) {
       const size_t t = static_cast<size_t>(a.target[r]);

@@ -64,13 +64,13 @@ struct Exp {
 
   // c_i + c_{i+1} r, the pairs of Estrin's scheme.
   template <int i>
-  static inline R pair(R r) {
+  static LOGITKIT_INLINE R pair(R r) {
     return V::fma(V::set1(kInvFact[i + 1]), r, V::set1(kInvFact[i]));
   }
 
   // q(r) = sum_{i=2..d} r^(i-2) / i!, by Estrin's scheme: the same operation count as Horner's
   // rule but a dependency chain about half as long, which is what bounds the loop's throughput.
-  static inline R poly_q(R r, R r2) {
+  static LOGITKIT_INLINE R poly_q(R r, R r2) {
     if constexpr (ExpConst<T>::kDegree == 7) {
       // q = (c2 + c3 r) + r^2 (c4 + c5 r) + r^4 (c6 + c7 r)
       const R r4 = V::mul(r2, r2);
@@ -85,7 +85,7 @@ struct Exp {
   }
 
   // x - m as hi + lo exactly (TwoSum with b = -m; negm is -m broadcast).
-  static inline void diff(R x, R m, R negm, R& hi, R& lo) {
+  static LOGITKIT_INLINE void diff(R x, R m, R negm, R& hi, R& lo) {
     hi = V::sub(x, m);
     R xv = V::add(hi, m);
     R mv = V::sub(hi, xv);
@@ -93,7 +93,7 @@ struct Exp {
   }
 
   // (hi + lo) * (ih + il), where ih + il is 1/temperature: the product is carried as a new hi + lo.
-  static inline void scale(R& hi, R& lo, R ih, R il) {
+  static LOGITKIT_INLINE void scale(R& hi, R& lo, R ih, R il) {
     R p = V::mul(hi, ih);
     R e = V::fms(hi, ih, p);
     lo = V::fma(hi, il, V::fma(lo, ih, e));
@@ -101,7 +101,7 @@ struct Exp {
   }
 
   // exp(hi + lo) for hi <= 0, hi possibly -inf or NaN (NaN propagates, -inf gives +0).
-  static inline R exp_hl(R hi, R lo) {
+  static LOGITKIT_INLINE R exp_hl(R hi, R lo) {
     const R lowest = V::set1(ExpLimits<T>::kLowest);
     lo = V::keep_if_ge(hi, lowest, lo);  // lo is NaN when hi = -inf; it is irrelevant there
     hi = V::max(lowest, hi);             // NaN in hi survives (second operand)
@@ -109,7 +109,7 @@ struct Exp {
   }
 
   // exp(hi + lo) for finite hi in [kLowest - 1, 0] (or NaN, which propagates).
-  static inline R exp_reduced(R hi, R lo) {
+  static LOGITKIT_INLINE R exp_reduced(R hi, R lo) {
     R k = V::round(V::mul(hi, V::set1(ExpConst<T>::kLog2e)));
     R r = V::fma(k, V::set1(-ExpConst<T>::kLn2Hi), hi);
     r = V::fma(k, V::set1(-ExpConst<T>::kLn2Lo), r);
@@ -122,7 +122,7 @@ struct Exp {
   // x - k ln2_hi is exact (one fused operation; the difference, below 0.35 + a few ulps, is a
   // multiple of 2^-24 (f32) / 2^-53 (f64) with 24 / 53 bits to spare), and the shift by j goes
   // into the exponent, exactly. Six operations fewer than exp_reduced after a TwoSum of x - m.
-  static inline R exp_minus_j(R x, R j) {
+  static LOGITKIT_INLINE R exp_minus_j(R x, R j) {
     R k = V::round(V::mul(x, V::set1(ExpConst<T>::kLog2e)));
     R r = V::fma(k, V::set1(-ExpConst<T>::kLn2Hi), x);
     r = V::fma(k, V::set1(-ExpConst<T>::kLn2Lo), r);
@@ -130,14 +130,14 @@ struct Exp {
   }
 
   // p(r) = 1 + (r + r^2 q(r)) ~ exp(r) for |r| <= 0.35.
-  static inline R poly(R r) {
+  static LOGITKIT_INLINE R poly(R r) {
     const R r2 = V::mul(r, r);
     return V::add(V::fma(r2, poly_q(r, r2), r), V::set1(T(1)));
   }
 
   // exp(x) for x <= 0, as the softmax kernels use it: the raw entry point behind the benchmark's
   // compute ceiling and the ULP tests.
-  static inline R exp_nonpos(R x) { return exp_hl(x, V::set1(T(0))); }
+  static LOGITKIT_INLINE R exp_nonpos(R x) { return exp_hl(x, V::set1(T(0))); }
 };
 
 }  // namespace logitkit

@@ -58,21 +58,19 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
   // Summed to double-double accuracy: with label smoothing it scales every gradient entry (eps/C
   // times it), and a plain sum of 595 weights was found 68 ulps off, which broke the f64 gradient bound.
   double weight_sum = static_cast<double>(C);
-  if (in.weight) {
-    ExactSum ws;
-    for (size_t c = 0; c < C; ++c) ws.add(static_cast<double>(in.weight[c]));
-    weight_sum = ws.value();
-  }
+  if (in.weight) weight_sum = exact_sum(C, [&](size_t c) { return static_cast<double>(in.weight[c]); });
   // 'mean' divides by the summed weight of the non-ignored targets (index targets), or by the
-  // number of rows (probability targets), as PyTorch does.
+  // number of rows (probability targets), as PyTorch does. Without weights that is a count.
   double denom = static_cast<double>(rows);
-  if (in.target) {
-    ExactSum s;
-    for (size_t r = 0; r < rows; ++r) {
+  if (in.target && in.weight) {
+    denom = exact_sum(rows, [&](size_t r) {
       const int64_t t = in.target[r];
-      if (t >= 0) s.add(in.weight ? static_cast<double>(in.weight[t]) : 1.0);
-    }
-    denom = s.value();
+      return t >= 0 ? static_cast<double>(in.weight[t]) : 0.0;
+    });
+  } else if (in.target) {
+    size_t kept = 0;
+    for (size_t r = 0; r < rows; ++r) kept += in.target[r] >= 0;
+    denom = static_cast<double>(kept);
   }
   const double grad_scale = in.reduction == Reduction::Mean ? 1.0 / denom : 1.0;
 
@@ -102,9 +100,7 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
     for (size_t r = 0; r < rows; ++r) in.out[r] = static_cast<T>(loss[r]);
     return std::numeric_limits<double>::quiet_NaN();
   }
-  ExactSum total;
-  for (size_t r = 0; r < rows; ++r) total.add(loss[r]);
-  const double sum = total.value();
+  const double sum = exact_sum(rows, [&](size_t r) { return loss[r]; });
   return in.reduction == Reduction::Sum ? sum : sum / denom;
 }
 
