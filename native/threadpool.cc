@@ -20,7 +20,7 @@ namespace {
 // One parallel_for call. It lives on the caller's stack; the caller returns only when every piece
 // is done and no worker still refers to it.
 struct Job {
-  const std::function<void(size_t, size_t)>* fn;
+  const RangeFn* fn;
   size_t n = 0;
   size_t pieces = 0;
   std::atomic<size_t> next{0};
@@ -145,7 +145,7 @@ Pool& pool() {
 
 }  // namespace
 
-void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
+void parallel_for(size_t n, size_t grain, RangeFn fn) {
   if (n == 0) return;
   grain = std::max<size_t>(grain, 1);
   Pool& p = pool();

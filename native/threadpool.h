@@ -9,11 +9,26 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include <type_traits>
 
 namespace logitkit {
 
-void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn);
+// A non-owning reference to a callable fn(begin, end), valid while the callable lives (parallel_for
+// returns before its argument dies). std::function heap-allocated the ops' lambdas, which capture
+// more than its small buffer holds: a malloc and a free on every call, small ones included.
+class RangeFn {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeFn>>>
+  RangeFn(const F& f)  // NOLINT: implicit, so that a lambda can be passed as it is
+      : obj_(&f), call_([](const void* o, size_t b, size_t e) { (*static_cast<const F*>(o))(b, e); }) {}
+  void operator()(size_t b, size_t e) const { call_(obj_, b, e); }
+
+ private:
+  const void* obj_;
+  void (*call_)(const void*, size_t, size_t);
+};
+
+void parallel_for(size_t n, size_t grain, RangeFn fn);
 
 // Threads a call may use (the calling thread included). Default: the CPUs available to the
 // process (sched_getaffinity), or LOGITKIT_NUM_THREADS when set.

@@ -50,15 +50,27 @@ Dims dims(const Napi::CallbackInfo& info, size_t first) {
 }
 
 // A checked call: everything the kernels need, gathered and validated on the JS thread, so that
-// run() can happen there (sync) or on a libuv worker (async) alike.
-struct Call {
-  std::function<double()> run;
-  std::vector<Napi::Value> buffers;  // kept alive (and checked for detaching) by async calls
-  Napi::Value result;                // what the promise resolves to, or undefined for a number
+// run() can happen there (sync) or on a libuv worker (async) alike. Held by value, with its
+// lambda's own type: a sync call allocates nothing here (a std::function and a vector of buffers
+// were a malloc and a free each, on every call); AsyncCall type-erases it.
+struct Buffers {
+  Napi::Value v[5];
+  size_t n = 0;
+  void add(Napi::Value b) { v[n++] = b; }
 };
+template <class F>
+struct Call {
+  F run;
+  Buffers buffers;     // kept alive (and checked for detaching) by async calls
+  Napi::Value result;  // what the promise resolves to, or undefined for a number
+};
+template <class F>
+Call<F> make_call(F run) {
+  return Call<F>{std::move(run), Buffers{}, Napi::Value()};
+}
 
 // softmax(x, y, outer, C, inner, temperature, log)
-Call parse_softmax(const Napi::CallbackInfo& info) {
+auto parse_softmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "x");
@@ -73,15 +85,15 @@ Call parse_softmax(const Napi::CallbackInfo& info) {
   if (!(temperature > 0 && std::isfinite(temperature)))
     throw Napi::RangeError::New(env, "temperature: expected a finite number > 0, got " + std::to_string(temperature));
   check_no_overlap(env, y, x, "out", "x", true);
-  Call c;
-  c.run = [&table, x, y, d, temperature, log]() {
+  auto c = make_call([&table, x, y, d, temperature, log]() {
     if (x.type == napi_float32_array)
       softmax(table, static_cast<const float*>(x.data), static_cast<float*>(y.data), d, temperature, log);
     else
       softmax(table, static_cast<const double*>(x.data), static_cast<double*>(y.data), d, temperature, log);
     return 0.0;
-  };
-  c.buffers = {info[0], info[1]};
+  });
+  c.buffers.add(info[0]);
+  c.buffers.add(info[1]);
   c.result = info[1];
   return c;
 }
@@ -126,7 +138,7 @@ double run_cross_entropy(const KernelTable& table, const View& x, const View* ta
 }
 
 // crossEntropy(x, target, outer, C, inner, ignoreIndex, smoothing, weight, reduction, out, grad)
-Call parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
+auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "logits");
@@ -212,9 +224,8 @@ Call parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
     }
   }
   const bool has_target = !is_prob;
-  Call c;
-  c.run = [&table, x, t, weight, out, grad, has_target, has_weight, has_out, has_grad, d, eps, red,
-           scratch, owned = std::move(owned)]() {
+  auto c = make_call([&table, x, t, weight, out, grad, has_target, has_weight, has_out, has_grad, d, eps, red,
+                      scratch, owned = std::move(owned)]() {
     const std::vector<int64_t>& targets = scratch ? *scratch : owned;
     const View* pt = has_target ? &t : nullptr;
     const View* pp = has_target ? nullptr : &t;
@@ -224,11 +235,12 @@ Call parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
     return x.type == napi_float32_array
                ? run_cross_entropy<float>(table, x, pt, pp, pw, targets, d, eps, red, po, pg)
                : run_cross_entropy<double>(table, x, pt, pp, pw, targets, d, eps, red, po, pg);
-  };
-  c.buffers = {info[0], info[1]};
-  if (has_weight) c.buffers.push_back(info[7]);
-  if (has_out) c.buffers.push_back(info[9]);
-  if (has_grad) c.buffers.push_back(info[10]);
+  });
+  c.buffers.add(info[0]);
+  c.buffers.add(info[1]);
+  if (has_weight) c.buffers.add(info[7]);
+  if (has_out) c.buffers.add(info[9]);
+  if (has_grad) c.buffers.add(info[10]);
   c.result = red == Reduction::None ? info[9] : env.Undefined();
   return c;
 }
@@ -250,11 +262,12 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
 // or structuredClone'd away), the promise rejects instead of resolving to an array with no memory.
 class AsyncCall : public Napi::AsyncWorker {
  public:
-  AsyncCall(Napi::Env env, Call call)
+  template <class F>
+  AsyncCall(Napi::Env env, Call<F> call)
       : Napi::AsyncWorker(env, "logitkit"), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(call.run)) {
-    for (const Napi::Value& b : call.buffers) refs_.push_back(Napi::Persistent(b.As<Napi::Object>()));
+    for (size_t i = 0; i < call.buffers.n; ++i) refs_.push_back(Napi::Persistent(call.buffers.v[i].template As<Napi::Object>()));
     has_result_ = !call.result.IsUndefined();
-    if (has_result_) result_ = Napi::Persistent(call.result.As<Napi::Object>());
+    if (has_result_) result_ = Napi::Persistent(call.result.template As<Napi::Object>());
   }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
@@ -303,7 +316,8 @@ class AsyncCall : public Napi::AsyncWorker {
   double value_ = 0;
 };
 
-Napi::Value Queue(const Napi::CallbackInfo& info, Call call) {
+template <class F>
+Napi::Value Queue(const Napi::CallbackInfo& info, Call<F> call) {
   auto* w = new AsyncCall(info.Env(), std::move(call));
   Napi::Promise p = w->Promise();
   w->Queue();

@@ -45,7 +45,7 @@ struct SoftmaxKernels {
 
   // exp((x - m) * inv_temp) of one register: hi + lo is the exact difference (see exp.h).
   template <bool kTemp>
-  static inline R exp_of(R x, R vm, R negm, R ih, R il) {
+  static LOGITKIT_INLINE R exp_of(R x, R vm, R negm, R ih, R il) {
     R hi, lo;
     E::diff(x, vm, negm, hi, lo);
     if (kTemp) E::scale(hi, lo, ih, il);
@@ -57,7 +57,7 @@ struct SoftmaxKernels {
   // which keeps x - m finite and inside the exponential's range in one operation instead of the
   // three that a general -inf / underflow guard costs. Entries below floor give exp < 2^-150,
   // which rounds to 0 either way; NaN entries stay NaN (V::max returns NaN when its second operand is).
-  static inline R exp_floored(R x, R vm, R negm, R vfloor) {
+  static LOGITKIT_INLINE R exp_floored(R x, R vm, R negm, R vfloor) {
     R hi, lo;
     E::diff(V::max(vfloor, x), vm, negm, hi, lo);
     return E::exp_reduced(hi, lo);
@@ -208,7 +208,7 @@ struct SoftmaxKernels {
 
   // (x - m) * inv_temp - lse; a -inf entry gives -inf (its lo part, NaN, is dropped).
   template <bool kTemp>
-  static inline R log_of(R x, R vm, R negm, R ih, R il, R lh, R ll) {
+  static LOGITKIT_INLINE R log_of(R x, R vm, R negm, R ih, R il, R lh, R ll) {
     R hi, lo;
     E::diff(x, vm, negm, hi, lo);
     if (kTemp) E::scale(hi, lo, ih, il);
