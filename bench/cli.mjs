@@ -125,7 +125,9 @@ async function measureCases(cases, contenders, budgetMs, notes) {
       try {
         const p = await who.prepare(c, input);
         p.before?.();
+        const t0 = performance.now();
         await p.run();
+        const firstMs = performance.now() - t0;
         const got = p.output();
         if (who === logitkit) {
           want = structuredClone(got);
@@ -139,7 +141,7 @@ async function measureCases(cases, contenders, budgetMs, notes) {
           }
           k.results[who.name] = { disagreement: d };
         }
-        const t = await time(p.run, { budgetMs, before: p.before, isAsync: who.name === 'onnxruntime' });
+        const t = await time(p.run, { budgetMs, before: p.before, isAsync: who.name === 'onnxruntime', firstMs });
         const bytesPerElem = (c.op === 'crossEntropy' ? 1 : 2) * BYTES[c.dtype];
         k.results[who.name] = { ...k.results[who.name], status: 'ok', ...t, elemsPerSec: n / t.median, GBs: (n * bytesPerElem) / t.median / 1e9 };
         if (!who.threaded) singleThreaded.set(reuseKey, k.results[who.name]);
