@@ -159,6 +159,23 @@ describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
     }
   });
 
+  // Rows of 16 classes or more shift by the multiple of ln 2 nearest their maximum when |max| < 2^12
+  // and subtract the maximum itself otherwise; the maximum's own term is rebuilt as exactly 1.
+  it('logits offset on both sides of the bound 2^12 on the maximum, and confident rows of many classes', () => {
+    const r = rng(11);
+    for (const offset of [-5000, -4095.5, -87.5, 0.25, 87.5, 4095.5, 4096.5, 30000]) {
+      const [R, C] = [5, 40];
+      const x = as(ctor, Array.from(randn(R * C, 31, 3), (v) => v + offset));
+      const target = Int32Array.from({ length: R }, () => Math.floor(r() * C));
+      for (const labelSmoothing of [0, 0.1]) verify(x, target, false, [R, C], -1, { labelSmoothing });
+      // confident: the target logit 15 above 999 others, loss = log(1 + 999 e^-15) = 3.06e-4; an
+      // ulp of float32 in the maximum's own term would be an error of 2e-4 relative
+      const y = new ctor(1000).fill(offset);
+      y[3] = offset + 15;
+      verify(y, Int32Array.from([3]), false, [1, 1000], -1, {});
+    }
+  });
+
   it('label smoothing next to 1 with many weights: the summed weight keeps its last bits', () => {
     // eps/C times the summed weight scales every gradient entry. These 595 weights sum 70 ulps off
     // in plain binary64 (seed chosen for it), which broke the f64 gradient bound (fast-check found

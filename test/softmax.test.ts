@@ -51,6 +51,23 @@ describe.each(DTYPES)('softmax / logSoftmax ($name)', ({ name, ctor }) => {
     checkClose(lk.softmax(x, { temperature: 2.5 }), refSoftmax(x, [C], -1, 2.5), tol.softmax, 'rel', tol.floor, 'softmax 4M with temperature');
   });
 
+  it('rows offset on both sides of the fast path\'s bound 2^12 on the maximum, alone and mixed in one chunked row', () => {
+    for (const offset of [-1e6, -5000, -4096.5, -4095.5, -200, 0.25, 87.5, 4095.5, 4096.5, 30000, 1e6]) {
+      for (const C of [5, 1000]) {
+        const x = as(ctor, Array.from(randn(3 * C, C + 17, 4), (v) => v + offset));
+        checkClose(lk.softmax(x, { shape: [3, C] }), refSoftmax(x, [3, C], -1), tol.softmax, 'rel', tol.floor, `softmax offset ${offset} C=${C}`);
+        checkClose(lk.logSoftmax(x, { shape: [3, C] }), refSoftmax(x, [3, C], -1, 1, true), tol.logSoftmax, 'log', 0, `logSoftmax offset ${offset} C=${C}`);
+      }
+    }
+    // three chunks: the first's maximum below 2^12 (shifted), the second's above (maximum
+    // subtracted), the third below again; the merge takes both kinds of chunk sums
+    const C = 3 * 65536;
+    const x = as(ctor, Array.from(randn(C, 99, 2), (v) => v + 4080));
+    x[65536 + 5] = 4100;
+    checkClose(lk.softmax(x), refSoftmax(x, [C], -1), tol.softmax, 'rel', tol.floor, 'softmax of mixed chunks');
+    checkClose(lk.logSoftmax(x), refSoftmax(x, [C], -1, 1, true), tol.logSoftmax, 'log', 0, 'logSoftmax of mixed chunks');
+  });
+
   it('every axis of 1-D to 4-D shapes', () => {
     const r = rng(7);
     for (let rank = 1; rank <= 4; rank++) {
