@@ -84,6 +84,32 @@ struct F32 {
     lo = _mm256_set_m128(l1, l0);
   }
   static void acc_log(const Acc& a, R& hi, R& lo);  // after F64Ops, whose log it uses
+  // Tiles of 8 rows of C <= 16 floats as C registers, one class per register (lanes.h): loads by
+  // gather (lane j reads x[j*C + c]), stores through a buffer. The fallback CopyTile wrote the
+  // tile element by element and read it back as vectors, a store-forwarding stall per register.
+  struct RowTile {
+    size_t C;
+    __m256i idx;  // j * C
+    explicit RowTile(size_t c)
+        : C(c), idx(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(c)))) {}
+    template <size_t kMax>
+    void load(const T* x, size_t nl, T fill, R* v) const {
+      if (nl == N) {
+        for_each_below<kMax>(C, [&](size_t c) { v[c] = _mm256_i32gather_ps(x + c, idx, 4); });
+      } else {  // lanes past nl read nothing
+        const R m = _mm256_castsi256_ps(tail_mask(nl)), f = _mm256_set1_ps(fill);
+        for_each_below<kMax>(C, [&](size_t c) { v[c] = _mm256_mask_i32gather_ps(f, x + c, idx, m, 4); });
+      }
+    }
+    template <size_t kMax>
+    void store(T* y, size_t nl, const R* v) const {
+      alignas(32) T t[N];
+      for_each_below<kMax>(C, [&](size_t c) {
+        _mm256_store_ps(t, v[c]);
+        for (size_t j = 0; j < nl; ++j) y[j * C + c] = t[j];
+      });
+    }
+  };
 };
 
 struct F64Ops {
