@@ -1,13 +1,15 @@
 // Softmax and log-softmax, written once over the vector traits V (see traits.md).
 //
 // Row kernel (rows of up to kChunk elements, contiguous): pass 1 finds the maximum m; pass 2 writes
-// e = exp(x - m) into the output and sums it (binary64 sum for float data, compensated for double);
-// pass 3 multiplies by 1/sum, carried as hi + lo so the product is rounded once. The row is in L1/L2
-// for passes 2 and 3. Log-softmax replaces passes 2-3 by a sum-only pass and y = (x - m) - log(sum).
+// e = exp(x - s) into the output and sums it (binary64 sum for float data, compensated for double),
+// s being the multiple of ln 2 nearest m (see Shift; m itself where that is not allowed); pass 3
+// multiplies by 1/sum, carried as hi + lo so the product is rounded once. The row is in L1/L2 for
+// passes 2 and 3. Log-softmax replaces passes 2-3 by a sum-only pass and y = x - (s + log(sum)).
 //
-// Special values need no branch: x - m is NaN for every element of a row whose maximum is +inf or
-// -inf (all entries -inf) and for NaN entries, and exp_hl propagates NaN into the sum, which then
-// makes the whole row NaN, as PyTorch does. A -inf entry in an ordinary row gives exp = +0.
+// Special values need no branch: a row whose maximum is +inf or -inf (all entries -inf), or NaN,
+// takes the exact path, where x - m is NaN for every element, and a NaN entry stays NaN through
+// either exponential into the sum, which then makes the whole row NaN, as PyTorch does. A -inf
+// entry in an ordinary row gives exp = +0.
 #pragma once
 
 #include "common.h"
@@ -116,7 +118,6 @@ struct SoftmaxKernels {
              : expsum_impl<true, false, false>(x, n, vm, vih, vil, none, y);
   }
 
-
   // The fast path's shift for a row of maximum m: the multiple j ln 2 nearest m, so that
   // exp(x - j ln 2) needs no exact x - m (Exp::exp_minus_j). Entries are first raised to `floor`
   // (m - 105, rounded down: exp(floor - j ln 2) < 2^-150 rounds to 0, as do the entries below it,
@@ -127,7 +128,7 @@ struct SoftmaxKernels {
     DD off;  // j ln 2 - m
   };
   static Shift shift_for(T m) {
-    Shift s{false, T(0), T(0), DD{0.0, 0.0}};
+    Shift s{};
     const double md = static_cast<double>(m);
     if (!(md > -4096.0 && md < 4096.0)) return s;
     s.ok = true;
@@ -161,7 +162,7 @@ struct SoftmaxKernels {
   }
 
   static ExpSum expsum(const T* x, size_t n, T m, DD inv_temp, T* y) {
-    const Shift sh = is_one(inv_temp) ? shift_for(m) : Shift{false, T(0), T(0), DD{0.0, 0.0}};
+    const Shift sh = is_one(inv_temp) ? shift_for(m) : Shift{};
     if (!sh.ok) return ExpSum{expsum_m(x, n, m, inv_temp, y), DD{0.0, 0.0}};
     const R vj = V::set1(sh.j), vf = V::set1(sh.floor);
     const DD sum = y ? expsum_shift_impl<true>(x, n, vj, vf, y) : expsum_shift_impl<false>(x, n, vj, vf, y);
@@ -216,14 +217,14 @@ struct SoftmaxKernels {
     return V::add(V::sub(hi, lh), V::sub(lo, ll));
   }
 
-  template <bool kTemp>
-  static void logwrite_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R lh, R ll) {
+  // (x - m) * inv_temp - lse with a temperature (without one: logwrite_shift_impl)
+  static void logwrite_temp_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R lh, R ll) {
     R negm = V::sub(V::set1(T(0)), vm);
     size_t i = 0;
-    for (; i + N <= n; i += N) V::store(y + i, log_of<kTemp>(V::load(x + i), vm, negm, ih, il, lh, ll));
+    for (; i + N <= n; i += N) V::store(y + i, log_of<true>(V::load(x + i), vm, negm, ih, il, lh, ll));
     if (i < n) {
       R v = V::load_tail(x + i, n - i, T(0));
-      V::store_tail(y + i, log_of<kTemp>(v, vm, negm, ih, il, lh, ll), n - i);
+      V::store_tail(y + i, log_of<true>(v, vm, negm, ih, il, lh, ll), n - i);
     }
   }
 
@@ -243,7 +244,7 @@ struct SoftmaxKernels {
     }
     split(inv_temp, ih, il);
     split(lse, lh, ll);
-    logwrite_impl<true>(x, y, n, V::set1(m), V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
+    logwrite_temp_impl(x, y, n, V::set1(m), V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
   }
 
   // Rows shorter than this go N at a time through a transposed tile, one row per lane: a row of 3
