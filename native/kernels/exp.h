@@ -116,8 +116,9 @@ struct Exp {
     return V::ldexp(poly(V::add(r, lo)), k);
   }
 
-  // exp(x - j ln 2) for an integral j (a row's shift, see SoftmaxKernels::exp_shifted) and x with
-  // k = round(x / ln 2) in [j - 160, j] (f32; [j - 1200, j] for f64), |x| < 2^12, or NaN.
+  // exp(x - j ln 2) for an integral j (a row's shift, see SoftmaxKernels::Shift) and x with
+  // k = round(x / ln 2) in [j - 160, j] (f32; [j - 1200, j] for f64), |x| < 2^13 (rows of |max| < 2^12,
+  // entries raised to max - 105), or NaN.
   // No subtraction of the maximum, so nothing to make exact: the reduction is that of exp(x),
   // x - k ln2_hi is exact (one fused operation; the difference, below 0.35 + a few ulps, is a
   // multiple of 2^-24 (f32) / 2^-53 (f64) with 24 / 53 bits to spare), and the shift by j goes
