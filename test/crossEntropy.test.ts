@@ -112,6 +112,70 @@ describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
     verify(x, Int32Array.from([5, 39999, 17000]), false, [3, C], -1, { labelSmoothing: 0.05 });
   });
 
+  // A row's logits are read once: blocks of 2048 raise the running maximum, and the sum so far is
+  // rescaled to the new shift. Rows longer than a chunk (65536) merge per-chunk statistics.
+  it('rows whose maximum rises block after block, one chunk and several, every target kind', () => {
+    const r = rng(21);
+    for (const C of [40000, 150000]) {
+      const rows = 2;
+      const x = new ctor(rows * C);
+      // row 0 climbs by 60 (every block raises the maximum, by 0.8-3, past one shift of ln 2 or
+      // several; a larger range would take the smallest gradients out of float32); row 1 falls
+      // (the first block holds the maximum), with noise
+      for (let c = 0; c < C; c++) {
+        x[c] = (c / C) * 60 + r() * 0.5;
+        x[C + c] = 40 - (c / C) * 60 + r() * 3;
+      }
+      const target = Int32Array.from([C - 7, 3]);
+      const weight = Array.from({ length: C }, () => 0.5 + r());
+      const q = new ctor(rows * C);
+      for (let i = 0; i < q.length; i++) q[i] = r() / C;
+      for (const labelSmoothing of [0, 0.1]) {
+        verify(x, target, false, [rows, C], -1, { labelSmoothing });
+        verify(x, target, false, [rows, C], -1, { labelSmoothing, weight });
+        verify(x, q, true, [rows, C], -1, { labelSmoothing, weight });
+      }
+    }
+  });
+
+  it('long rows: a chunk of -Infinity, NaN hidden in one, +Infinity, a chunk past 2^12, a leading block of -Infinity', () => {
+    const C = 3 * 65536 + 100;
+    const base = as(ctor, randn(C, 4, 2));
+    const ce = (x: Float32Array | Float64Array, opts: Opts = {}) =>
+      lk.crossEntropy(x, Int32Array.from([70000]), { shape: [1, C], reduction: 'sum', ...opts }) as number;
+    // chunk 0 all -inf: it adds nothing, and the row is the reference's
+    const masked = base.slice();
+    masked.fill(-Infinity, 0, 65536);
+    for (const labelSmoothing of [0, 0.1]) verify(masked, Int32Array.from([70000]), false, [1, C], -1, { labelSmoothing });
+    // NaN inside that chunk: NaN
+    const hidden = masked.slice();
+    hidden[1234] = NaN;
+    expect(ce(hidden)).toBeNaN();
+    // +inf in a later chunk: NaN (inf - inf), as PyTorch gives
+    const inf = base.slice();
+    inf[150000] = Infinity;
+    expect(ce(inf)).toBeNaN();
+    // one chunk's maximum past 2^12 (that chunk subtracts its maximum; the others shift)
+    const mixed = Float64Array.from(base, (v) => v + 4090);
+    mixed[65536 + 9] = 4100;
+    verify(as(ctor, mixed), Int32Array.from([65545]), false, [1, C], -1, { labelSmoothing: 0.1 });
+    // a row of 5000 whose first block is all -inf: the first block sets no shift
+    const lead = as(ctor, randn(5000, 8, 2));
+    lead.fill(-Infinity, 0, 2048);
+    verify(lead, Int32Array.from([4000]), false, [1, 5000], -1, {});
+  });
+
+  it('a confident long row keeps the digits of its tiny loss through the chunk merge', () => {
+    // the target 30 above 199999 zeros: loss = log(1 + 199999 e^-30) = 1.87e-8
+    for (const C of [40000, 200000]) {
+      const x = new ctor(C);
+      x[123456 % C] = 30;
+      const v = lk.crossEntropy(x, Int32Array.from([123456 % C]), { shape: [1, C] }) as number;
+      const ref = Math.log1p((C - 1) * Math.exp(-30));
+      expect(relErr(v, ref), `C = ${C}: ${v} vs ${ref}`).toBeLessThanOrEqual(ltol);
+    }
+  });
+
   it("'mean' over no non-ignored target is NaN, and its gradient is zero", () => {
     const grad = new ctor(6).fill(7);
     const v = lk.crossEntropy(new ctor([1, 2, 3, 4, 5, 6]), Int32Array.from([-100, -100]), { shape: [2, 3], grad });

@@ -1,14 +1,9 @@
 // Cross-entropy (PyTorch's torch.nn.functional.cross_entropy) on contiguous rows, written once over
-// the vector traits V, on top of the softmax kernels' max / exp-sum passes.
-//
-// Per row, with m = max x, s = sum exp(x - m), L = log s (so log p_c = x_c - m - L):
-//   index target t:  loss = (1-eps) w_t (m - x_t + L) + eps/C (W L + sum_c w_c (m - x_c))
-//   probabilities q: loss = A L + sum_c w_c q'_c (m - x_c), q' = (1-eps) q + eps/C, A = sum w q'
-// (w = 1 and W = C without weights). Every term is a sum of non-negative parts, so nothing cancels.
-// The gradient of g * loss is g (a p_c - w_c (eps/C + (1-eps) q_c)) minus the one-hot part at t,
-// which is computed from (s - e_t) / s so that 1 - p_t keeps its digits when p_t is close to 1.
+// the vector traits V, on top of the softmax kernels' max / exp-sum passes. The loss formulas are
+// in cross_entropy_row.h, shared with the ops layer.
 #pragma once
 
+#include "cross_entropy_row.h"
 #include "softmax.h"
 
 namespace logitkit {
@@ -109,15 +104,11 @@ struct CrossEntropyKernels {
     grad_shift<true>(x, g, n, m, DD{p, std::fma(f.hi, e, -p) + f.lo * e}, beta, gamma, w, q, sh);
   }
 
-  // Sum of exp(x - m) over a row of maximum m, by the fast path where the shift allows it. Its terms
-  // are exp(x - m - off); the maximum's own term, exp(-off) in T (an ulp off), would swamp a loss
-  // near 0 (log of 1 + tiny), so it is taken out and the sum rebuilt as 1 + exp(off) * (the rest),
-  // as exact as the sum of the rest itself.
-  static DD row_sum(const T* x, size_t n, T m) {
-    const typename S::Shift sh = S::shift_for(m);
-    if (!sh.ok) return S::expsum_m(x, n, m, DD{1.0, 0.0}, nullptr);
+  // The shift's sum rebuilt as the sum of exp(x - m): its terms are exp(x - m - off); the maximum's
+  // own term, exp(-off) in T (an ulp off), would swamp a loss near 0 (log of 1 + tiny), so it is
+  // taken out and the sum rebuilt as 1 + exp(off) * (the rest), as exact as the sum of the rest.
+  static DD rebuild(DD sum, T m, const typename S::Shift& sh) {
     const R vj = V::set1(sh.j), vf = V::set1(sh.floor);
-    const DD sum = S::template expsum_shift_impl<false>(x, n, vj, vf, nullptr);
     alignas(64) T em[N];
     V::store(em, E::exp_minus_j(V::max(vf, V::set1(m)), vj));  // the loop's own value at x = m
     const DD rest = dd_add(sum, DD{-static_cast<double>(em[0]), 0.0});
@@ -125,24 +116,83 @@ struct CrossEntropyKernels {
     return dd_add(DD{1.0, 0.0}, DD{p, std::fma(rest.hi, e, -p) + rest.lo * e});
   }
 
+  // The statistics' dot products for a known maximum m.
+  static void add_dots(CrossEntropyStats<T>& st, const T* x, size_t n, T m, const T* w, const T* q, bool smooth) {
+    if (smooth) {
+      const DotSums d = dot(x, n, m, w, nullptr);
+      st.d0 += d.d;
+      st.a0 += d.a;
+    }
+    if (q) {
+      const DotSums d = dot(x, n, m, w, q);
+      st.d1 += d.d;
+      st.a1 += d.a;
+    }
+  }
+
+  // Two passes, the maximum subtracted exactly: rows the shift does not allow (|max| >= 2^12,
+  // +-inf, NaN).
+  static CrossEntropyStats<T> stats_exact(const T* x, size_t n, const T* w, const T* q, bool smooth) {
+    CrossEntropyStats<T> st{};
+    st.m = S::max(x, n);
+    st.s = S::expsum_m(x, n, st.m, DD{1.0, 0.0}, nullptr);
+    add_dots(st, x, n, st.m, w, q, smooth);
+    return st;
+  }
+
+  // Logits are read from memory once: blocks of kBlock (in L1 for the block's second look) take
+  // the running maximum m, then add their exponentials under the shift of m. When a block raises
+  // m, the sum so far is rescaled by 2^(j_old - j_new), exactly: a term computed under the old
+  // shift, 2^(k - j_old) p(r), is the one the new shift gives, without its rounding to a subnormal.
+  // The dot products move from the old maximum to the new one by (m_new - m_old) * (their weights),
+  // all parts non-negative. The maximum's block computes its own term under the final shift, so
+  // rebuild() takes out exactly that term.
+  static constexpr size_t kBlock = 2048;
+  static CrossEntropyStats<T> stats(const T* x, size_t n, const T* w, const T* q, bool smooth) {
+    CrossEntropyStats<T> st{};
+    st.m = -S::kInf;
+    typename S::Shift sh{};
+    DD sum{0.0, 0.0};
+    for (size_t b = 0; b < n; b += kBlock) {
+      const size_t nb = n - b < kBlock ? n - b : kBlock;
+      const T mb = S::max(x + b, nb);
+      if (!(mb <= st.m)) {  // a larger maximum (or NaN, which the shift refuses)
+        const typename S::Shift ns = S::shift_for(mb);
+        if (!ns.ok) return stats_exact(x, n, w, q, smooth);
+        if (sh.ok) {
+          const int d = static_cast<int>(sh.j - ns.j);
+          sum = DD{std::ldexp(sum.hi, d), std::ldexp(sum.lo, d)};
+          const double rise = static_cast<double>(mb) - static_cast<double>(st.m);
+          st.d0 += rise * st.a0;
+          st.d1 += rise * st.a1;
+        }
+        sh = ns;
+        st.m = mb;
+      }
+      if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // the first block is all -inf
+      sum = dd_add(sum, S::template expsum_shift_impl<false>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr));
+      add_dots(st, x + b, nb, st.m, w ? w + b : nullptr, q ? q + b : nullptr, smooth);
+    }
+    if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // n = 0
+    st.s = rebuild(sum, st.m, sh);
+    return st;
+  }
+
   static void zero(T* g, size_t n) {
     for (size_t i = 0; i < n; ++i) g[i] = T(0);
   }
 
-  static bool ignored(const CrossEntropyArgs<T>& a, size_t r) { return a.target && a.target[r] < 0; }
-
   static void rows(const CrossEntropyArgs<T>& a, size_t rows) {
     const size_t C = a.C;
     if (C < S::kShortRow && N > 1) return short_rows(a, rows);
+    const bool smooth = a.smoothing > 0.0;
     for (size_t r = 0; r < rows; ++r) {
-      if (ignored(a, r)) {
-        finish_row(a, r, T(0), DD{0.0, 0.0}, DD{0.0, 0.0});
+      if (ce_ignored(a, r)) {
+        finish_row(a, r, CrossEntropyStats<T>{}, DD{0.0, 0.0});
         continue;
       }
-      const T* x = a.x + r * C;
-      const T m = S::max(x, C);
-      const DD s = row_sum(x, C, m);
-      finish_row(a, r, m, s, dd_log(s));
+      const CrossEntropyStats<T> st = stats(a.x + r * C, C, a.weight, a.prob ? a.prob + r * C : nullptr, smooth);
+      finish_row(a, r, st, dd_log(st.s));
     }
   }
 
@@ -173,7 +223,12 @@ struct CrossEntropyKernels {
       V::store(lh, h);
       V::store(ll, l);
       V::acc_lanes(acc, sh, sl);
-      for (size_t j = 0; j < nl; ++j) finish_row(a, r0 + j, mm[j], DD{sh[j], sl[j]}, DD{lh[j], ll[j]});
+      for (size_t j = 0; j < nl; ++j) {
+        const size_t r = r0 + j;
+        CrossEntropyStats<T> st{mm[j], DD{sh[j], sl[j]}, 0.0, 0.0, 0.0, 0.0};
+        if (!ce_ignored(a, r)) add_dots(st, a.x + r * C, C, st.m, a.weight, a.prob ? a.prob + r * C : nullptr, a.smoothing > 0.0);
+        finish_row(a, r, st, DD{lh[j], ll[j]});
+      }
     }
   }
 
@@ -184,58 +239,20 @@ struct CrossEntropyKernels {
     else short_loop<S::kShortRow>(a, rows);
   }
 
-  // Loss (and gradient) of row r from its maximum m, its sum of exp(x - m), s, and lse = log s.
-  static void finish_row(const CrossEntropyArgs<T>& a, size_t r, T m, DD s, DD lse) {
+  // Loss (and gradient) of row r from its statistics and lse = log s.
+  static void finish_row(const CrossEntropyArgs<T>& a, size_t r, const CrossEntropyStats<T>& st, DD lse) {
     const size_t C = a.C;
-    const double eps = a.smoothing;
-    const double epsC = C ? eps / static_cast<double>(C) : 0.0;
-    const T* x = a.x + r * C;
     T* g = a.grad ? a.grad + r * C : nullptr;
-    if (ignored(a, r)) {
+    if (ce_ignored(a, r)) {
       a.loss[r] = 0.0;
       if (g) zero(g, C);
       return;
     }
-    const double L = lse.hi + lse.lo;
-    if (a.target) {
-      const size_t t = static_cast<size_t>(a.target[r]);
-      const double wt = a.weight ? static_cast<double>(a.weight[t]) : 1.0;
-      const double xt = static_cast<double>(x[t]);
-      // each term only when its weight is not 0, and eps/C applied last: eps > 0 puts mass on
-      // every class, so a -Infinity logit makes the loss +Infinity even if eps/C underflows
-      double loss = eps < 1.0 ? (1.0 - eps) * wt * ((static_cast<double>(m) - xt) + L) : 0.0;
-      if (eps > 0.0) {
-        DotSums d = dot(x, C, m, a.weight, nullptr);
-        loss += eps * (a.weight_sum * L + d.d) / static_cast<double>(C);
-      }
-      a.loss[r] = loss;
-      if (g) {
-        const double gs = a.grad_scale;
-        const double alpha = gs * ((1.0 - eps) * wt + epsC * a.weight_sum);
-        DD f = dd_recip(s);
-        grad(x, g, C, m, DD{f.hi * alpha, f.lo * alpha}, gs * epsC, 0.0, a.weight, nullptr);
-        const double st = s.hi + s.lo;
-        const double et = std::exp(xt - static_cast<double>(m));
-        const double one_minus_pt = ((s.hi - et) + s.lo) / st;
-        g[t] = static_cast<T>(gs * (-(1.0 - eps) * wt * one_minus_pt +
-                                    epsC * (a.weight_sum * (et / st) - wt)));
-      }
-    } else {
-      const T* q = a.prob + r * C;
-      DotSums d1 = dot(x, C, m, a.weight, q);
-      double A = eps < 1.0 ? (1.0 - eps) * d1.a : 0.0, D = eps < 1.0 ? (1.0 - eps) * d1.d : 0.0;
-      if (eps > 0.0) {  // eps/C last, as for index targets
-        DotSums d0 = dot(x, C, m, a.weight, nullptr);
-        A += eps * d0.a / static_cast<double>(C);
-        D += eps * d0.d / static_cast<double>(C);
-      }
-      a.loss[r] = A * L + D;
-      if (g) {
-        const double gs = a.grad_scale;
-        DD f = dd_recip(s);
-        grad(x, g, C, m, DD{f.hi * gs * A, f.lo * gs * A}, gs * epsC, gs * (1.0 - eps), a.weight, q);
-      }
-    }
+    CrossEntropyGradPlan plan;
+    a.loss[r] = ce_row_loss(a, r, st, lse, g ? &plan : nullptr);
+    if (!g) return;
+    grad(a.x + r * C, g, C, st.m, plan.f, plan.beta, plan.gamma, a.weight, a.prob ? a.prob + r * C : nullptr);
+    if (plan.has_t) g[plan.t] = static_cast<T>(plan.gt);
   }
 };
 

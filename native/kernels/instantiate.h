@@ -23,6 +23,7 @@ Kernels<typename V::T> make_kernels() {
   k.expscale = &SK::expscale;
   k.logwrite = &SK::logwrite;
   k.dot = &CK::dot;
+  k.ce_stats = &CK::stats;
   k.grad = &CK::grad;
   k.exp = &SK::exp;
   return k;

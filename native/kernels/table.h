@@ -20,7 +20,8 @@ struct SoftmaxArgs {
   bool log;        // log-softmax instead of softmax
 };
 
-// Cross-entropy over contiguous rows of C <= kChunk classes.
+// Cross-entropy over contiguous rows of C classes (the ops layer sends rows of C <= kChunk; the
+// kernels handle any C, for the strided path's tiles).
 template <class T>
 struct CrossEntropyArgs {
   const T* x;            // rows x C logits
@@ -49,6 +50,17 @@ struct DotSums {
   double a;  // sum of a*b
 };
 
+// One pass of cross-entropy statistics over a row or a chunk of one: its maximum m, s = sum exp(x - m)
+// with the maximum's own term exactly 1, and the sums the loss needs besides log s:
+// d0 = sum w (m - x), a0 = sum w (label smoothing), d1 = sum w q (m - x), a1 = sum w q (probability
+// targets); w = 1 and q = 0 where absent, d and a 0 where not asked for.
+template <class T>
+struct CrossEntropyStats {
+  T m;
+  DD s;
+  double d0, a0, d1, a1;
+};
+
 template <class T>
 struct Kernels {
   size_t lanes;  // elements per register
@@ -71,6 +83,9 @@ struct Kernels {
   void (*logwrite)(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse);
   // sum of a*b*(ref - x) and of a*b; a or b may be null (then 1)
   DotSums (*dot)(const T* x, size_t n, T ref, const T* a, const T* b);
+  // cross-entropy statistics of n logits (w: their n weights, q: their n target probabilities, or
+  // null); d0/a0 only when `smooth`, d1/a1 only when q is given
+  CrossEntropyStats<T> (*ce_stats)(const T* x, size_t n, const T* w, const T* q, bool smooth);
   // grad = exp(x - m) * f - w * (beta + gamma * q); w, q may be null (then 1 and 0)
   void (*grad)(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
                const T* q);

@@ -1,10 +1,12 @@
 // Helpers shared by the op implementations (ops layer only; compiled with the baseline flags).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "../kernels/common.h"
+#include "../threadpool.h"
 
 namespace logitkit {
 
@@ -32,6 +34,35 @@ static inline double exp_diff(double a, double b, DD it, DD off) {
   const DD q = two_sum(p, off.hi);
   double e = std::exp(q.hi);
   return e + e * (pe + q.lo + off.lo);
+}
+
+// Rows of C > kChunk as rows x nch (row, chunk) units: pass1(u) on every unit, merge(r) on every row
+// once its units are done, then pass2(u) on every unit. With rows enough to share evenly, each row
+// runs all three on one thread while its chunks are still in L2 (16x128256 float32 softmax, one
+// thread: 1.0 -> 0.9 ms); with fewer rows than threads, the chunks of every row in parallel, the
+// merges on the calling thread in between, so one huge row keeps every core busy. The arithmetic,
+// and so the result, is the same either way and for any thread count.
+template <class P1, class M, class P2>
+void for_chunked_rows(size_t rows, size_t nch, const P1& pass1, const M& merge, const P2& pass2) {
+  const size_t threads = static_cast<size_t>(num_threads());
+  if (rows % threads == 0 || rows >= 4 * threads) {
+    parallel_for(rows, 1, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) {
+        for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass1(u);
+        merge(r);
+        for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass2(u);
+      }
+    });
+    return;
+  }
+  const size_t units = rows * nch, grain = std::max<size_t>(1, kGrainElements / kChunk);
+  parallel_for(units, grain, [&](size_t u0, size_t u1) {
+    for (size_t u = u0; u < u1; ++u) pass1(u);
+  });
+  for (size_t r = 0; r < rows; ++r) merge(r);
+  parallel_for(units, grain, [&](size_t u0, size_t u1) {
+    for (size_t u = u0; u < u1; ++u) pass2(u);
+  });
 }
 
 }  // namespace logitkit

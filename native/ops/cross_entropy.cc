@@ -3,8 +3,8 @@
 #include <limits>
 #include <vector>
 
+#include "../kernels/cross_entropy_row.h"
 #include "../scratch.h"
-#include "../threadpool.h"
 #include "common.h"
 #include "ops.h"
 
@@ -47,6 +47,96 @@ void cross_entropy_strided(const Kernels<T>& k, const CrossEntropyInput<T>& in,
   });
 }
 
+// Rows longer than kChunk, as (row, chunk) units (for_chunked_rows): pass 1 takes each chunk's
+// statistics (one read of its logits); the merge brings a row's chunks to its maximum M in chunk
+// order and computes the loss; pass 2 writes the gradient of each chunk. Chunk boundaries depend on
+// C only: the same bits for any thread count, and one huge row keeps every core busy.
+template <class T>
+void cross_entropy_long_rows(const Kernels<T>& k, const CrossEntropyArgs<T>& a, size_t rows) {
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
+  const size_t C = a.C, nch = (C + kChunk - 1) / kChunk;
+  const bool smooth = a.smoothing > 0.0;
+  std::vector<CrossEntropyStats<T>> part(rows * nch), whole(rows);
+  std::vector<CrossEntropyGradPlan> plan(a.grad ? rows : 0);
+  auto chunk = [&](size_t u, size_t& c0, size_t& n) {
+    c0 = (u % nch) * kChunk;
+    n = std::min(kChunk, C - c0);
+  };
+  auto weights = [&](size_t c0) { return a.weight ? a.weight + c0 : nullptr; };
+  auto probs = [&](size_t r, size_t c0) { return a.prob ? a.prob + r * C + c0 : nullptr; };
+  auto pass1 = [&](size_t u) {
+    const size_t r = u / nch;
+    if (ce_ignored(a, r)) return;
+    size_t c0, n;
+    chunk(u, c0, n);
+    part[u] = k.ce_stats(a.x + r * C + c0, n, weights(c0), probs(r, c0), smooth);
+  };
+  auto merge = [&](size_t r) {
+    if (ce_ignored(a, r)) {
+      a.loss[r] = 0.0;
+      return;
+    }
+    // A chunk of only -inf adds nothing to s (its statistics, from x - (-inf), are NaN); NaN hidden
+    // in one, any other NaN, a +inf (NaN statistics) or a row of only -inf make the row NaN, as
+    // the row kernel does.
+    T M = kNegInf;
+    bool nan = false;
+    for (size_t u = r * nch; u < (r + 1) * nch; ++u) {
+      const CrossEntropyStats<T>& p = part[u];
+      if (p.m == kNegInf) {
+        size_t c0, n;
+        chunk(u, c0, n);
+        const T* x = a.x + r * C + c0;
+        for (size_t i = 0; i < n; ++i) nan |= std::isnan(x[i]);
+        continue;
+      }
+      nan |= std::isnan(p.m) || std::isnan(p.s.hi);
+      if (p.m > M) M = p.m;
+    }
+    CrossEntropyStats<T>& st = whole[r];
+    st = CrossEntropyStats<T>{kNaN, DD{kNaN, 0.0}, kNaN, kNaN, kNaN, kNaN};
+    if (!nan && M != kNegInf) {
+      st = CrossEntropyStats<T>{M, DD{0.0, 0.0}, 0.0, 0.0, 0.0, 0.0};
+      for (size_t u = r * nch; u < (r + 1) * nch; ++u) {
+        const CrossEntropyStats<T>& p = part[u];
+        size_t c0, n;
+        chunk(u, c0, n);
+        if (p.m == kNegInf) {  // its dot products from M: +inf terms, as in a row kernel
+          const T* x = a.x + r * C + c0;
+          if (smooth) st.d0 += k.dot(x, n, M, weights(c0), nullptr).d;
+          if (a.prob) st.d1 += k.dot(x, n, M, weights(c0), probs(r, c0)).d;
+          continue;
+        }
+        const double f = exp_diff(p.m, M, DD{1.0, 0.0}, DD{0.0, 0.0});  // exactly 1 at M
+        const double q = p.s.hi * f;
+        st.s = dd_add(st.s, DD{q, std::fma(p.s.hi, f, -q) + p.s.lo * f});
+        const double rise = static_cast<double>(M) - static_cast<double>(p.m);
+        st.d0 += p.d0 + rise * p.a0;
+        st.a0 += p.a0;
+        st.d1 += p.d1 + rise * p.a1;
+        st.a1 += p.a1;
+      }
+    }
+    a.loss[r] = ce_row_loss(a, r, st, dd_log(st.s), a.grad ? &plan[r] : nullptr);
+  };
+  auto pass2 = [&](size_t u) {
+    if (!a.grad) return;
+    const size_t r = u / nch;
+    size_t c0, n;
+    chunk(u, c0, n);
+    T* g = a.grad + r * C + c0;
+    if (ce_ignored(a, r)) {
+      std::fill(g, g + n, T(0));
+      return;
+    }
+    const CrossEntropyGradPlan& p = plan[r];
+    k.grad(a.x + r * C + c0, g, n, whole[r].m, p.f, p.beta, p.gamma, weights(c0), probs(r, c0));
+    if (p.has_t && p.t >= c0 && p.t < c0 + n) g[p.t - c0] = static_cast<T>(p.gt);
+  };
+  for_chunked_rows(rows, nch, pass1, merge, pass2);
+}
+
 }  // namespace
 
 template <class T>
@@ -80,7 +170,9 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
   if (C > 0 && rows > 0) {
     const CrossEntropyArgs<T> base{in.x,           C,          in.target, in.prob, in.weight,
                                    in.smoothing,   weight_sum, loss.data(), in.grad, grad_scale};
-    if (d.inner == 1) {
+    if (d.inner == 1 && C > kChunk) {
+      cross_entropy_long_rows(k, base, rows);
+    } else if (d.inner == 1) {
       const size_t grain = std::max<size_t>(1, kGrainElements / C);
       parallel_for(rows, grain, [&](size_t r0, size_t r1) {
         CrossEntropyArgs<T> a = base;

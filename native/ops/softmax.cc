@@ -20,11 +20,10 @@ const Kernels<double>& kernels_of<double>(const KernelTable& t) {
 
 namespace {
 
-// Rows longer than kChunk, as (row, chunk) units: pass 1 finds each chunk's maximum and exp-sum
-// (storing exp into y for softmax), in parallel; the chunks of a row then merge in chunk order on
-// the calling thread; pass 2 scales (softmax) or writes log-probabilities, in parallel. Chunk
-// boundaries depend on C only, so the result is the same for any thread count, and one huge row
-// keeps every core busy.
+// Rows longer than kChunk, as (row, chunk) units (for_chunked_rows): pass 1 finds each chunk's
+// maximum and exp-sum (storing exp into y for softmax); the chunks of a row then merge in chunk
+// order; pass 2 scales (softmax) or writes log-probabilities. Chunk boundaries depend on C only, so
+// the result is the same for any thread count, and one huge row keeps every core busy.
 // Softmax rows longer than this (4M elements, 16 MB of float32: past the caches) take the online
 // form: pass 1 does not store the exponentials, pass 2 recomputes them from x, so memory sees two
 // reads and one write instead of two reads and two writes. Shorter rows store them: recomputing
@@ -37,7 +36,6 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   const size_t nch = (C + kChunk - 1) / kChunk, units = rows * nch;
   const bool recompute = C > kRecomputeAbove;
-  const size_t grain = std::max<size_t>(1, kGrainElements / kChunk);
   auto extent = [&](size_t u, size_t& off, size_t& n) {
     off = (u / nch) * C + (u % nch) * kChunk;
     n = std::min(kChunk, C - (u % nch) * kChunk);
@@ -102,28 +100,7 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
       k.scale(y + off, n, DD{p, std::fma(inv.hi, factor[u], -p) + inv.lo * factor[u]});
     }
   };
-  const size_t threads = static_cast<size_t>(num_threads());
-  if (rows % threads == 0 || rows >= 4 * threads) {
-    // Rows enough to share evenly: each row runs both passes while its chunks are still in L2
-    // (16x128256 float32, one thread: 1.0 -> 0.9 ms). The arithmetic, and so the result, is the
-    // same as below.
-    parallel_for(rows, 1, [&](size_t r0, size_t r1) {
-      for (size_t r = r0; r < r1; ++r) {
-        for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass1(u);
-        merge(r);
-        for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass2(u);
-      }
-    });
-    return;
-  }
-  // Fewer rows than threads: chunks in parallel, rows merged on the calling thread in between.
-  parallel_for(units, grain, [&](size_t u0, size_t u1) {
-    for (size_t u = u0; u < u1; ++u) pass1(u);
-  });
-  for (size_t r = 0; r < rows; ++r) merge(r);
-  parallel_for(units, grain, [&](size_t u0, size_t u1) {
-    for (size_t u = u0; u < u1; ++u) pass2(u);
-  });
+  for_chunked_rows(rows, nch, pass1, merge, pass2);
 }
 
 }  // namespace
