@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { as, checkClose, DTYPES, lk, TOL } from './helpers.js';
+import { as, bits, checkClose, DTYPES, lk, TOL } from './helpers.js';
 import { randn, refSoftmax, rng } from './reference.js';
 
 const LENGTHS = [0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 65, 1000, 32000];
@@ -49,6 +49,36 @@ describe.each(DTYPES)('softmax / logSoftmax ($name)', ({ name, ctor }) => {
     x[7] = -Infinity;
     x.fill(-Infinity, 3 * 65536, 4 * 65536);
     checkClose(lk.softmax(x, { temperature: 2.5 }), refSoftmax(x, [C], -1, 2.5), tol.softmax, 'rel', tol.floor, 'softmax 4M with temperature');
+  });
+
+  // Outputs of 64 MB and more take non-temporal stores (softmax: exponentials in a scratch row),
+  // from each row's first register-aligned element on: the bits must be those of the same rows
+  // computed alone (small outputs, plain stores), at an aligned and a misaligned output.
+  it('outputs past 64 MB (streamed): the same bits as each row alone, aligned or not, and the reference', () => {
+    const C = 1000 + 7;
+    const rows = Math.ceil((64 << 20) / (C * ctor.BYTES_PER_ELEMENT)) + 3;
+    const block = as(ctor, randn(C * 61, 5, 6)); // 61 distinct rows, repeated
+    const x = new ctor(rows * C);
+    for (let i = 0; i < x.length; i += block.length) x.set(block.subarray(0, Math.min(block.length, x.length - i)), i);
+    const buf = new ctor(rows * C + 1);
+    for (const log of [false, true]) {
+      const f = log ? lk.logSoftmax : lk.softmax;
+      for (const shift of [0, 1]) {
+        const y = buf.subarray(shift, shift + rows * C);
+        f(x, { shape: [rows, C], out: y });
+        for (let r = 0; r < 61; r++) {
+          const row = y.subarray(r * C, (r + 1) * C);
+          const alone = f(x.subarray(r * C, (r + 1) * C));
+          expect(bits(row), `${log ? 'log' : ''}softmax row ${r}, output offset ${shift}`).toBe(bits(alone));
+        }
+        const last = y.subarray((rows - 1) * C);
+        expect(bits(last)).toBe(bits(f(x.subarray((rows - 1) * C))));
+      }
+      const ref = refSoftmax(block.subarray(0, 3 * C), [3, C], -1, 1, log);
+      const got = f(x, { shape: [rows, C] }).subarray(0, 3 * C);
+      if (log) checkClose(got, ref, tol.logSoftmax, 'log', 0, 'streamed logSoftmax');
+      else checkClose(got, ref, tol.softmax, 'rel', tol.floor, 'streamed softmax');
+    }
   });
 
   it('rows offset on both sides of the fast path\'s bound 2^12 on the maximum, alone and mixed in one chunked row', () => {

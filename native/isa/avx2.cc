@@ -19,6 +19,8 @@ struct F32 {
   static R set1(T v) { return _mm256_set1_ps(v); }
   static R load(const T* p) { return _mm256_loadu_ps(p); }
   static void store(T* p, R v) { _mm256_storeu_ps(p, v); }
+  static void stream(T* p, R v) { _mm256_stream_ps(p, v); }
+  static void stream_fence() { _mm_sfence(); }
   static R load_tail(const T* p, size_t n, T fill) {
     const __m256i m = tail_mask(n);
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
@@ -123,6 +125,8 @@ struct F64Ops {
   static R set1(T v) { return _mm256_set1_pd(v); }
   static R load(const T* p) { return _mm256_loadu_pd(p); }
   static void store(T* p, R v) { _mm256_storeu_pd(p, v); }
+  static void stream(T* p, R v) { _mm256_stream_pd(p, v); }
+  static void stream_fence() { _mm_sfence(); }
   static R load_tail(const T* p, size_t n, T fill) {
     const __m256i m = tail_mask(n);
     return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m));

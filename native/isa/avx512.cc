@@ -25,6 +25,8 @@ struct F32 {
   static R set1(T v) { return _mm512_set1_ps(v); }
   static R load(const T* p) { return _mm512_loadu_ps(p); }
   static void store(T* p, R v) { _mm512_storeu_ps(p, v); }
+  static void stream(T* p, R v) { _mm512_stream_ps(p, v); }
+  static void stream_fence() { _mm_sfence(); }
   static R load_tail(const T* p, size_t n, T fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), tail_mask(n), p); }
   static void store_tail(T* p, R v, size_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
   static R add(R a, R b) { return _mm512_add_ps(a, b); }
@@ -152,6 +154,8 @@ struct F64Ops {
   static R set1(T v) { return _mm512_set1_pd(v); }
   static R load(const T* p) { return _mm512_loadu_pd(p); }
   static void store(T* p, R v) { _mm512_storeu_pd(p, v); }
+  static void stream(T* p, R v) { _mm512_stream_pd(p, v); }
+  static void stream_fence() { _mm_sfence(); }
   static R load_tail(const T* p, size_t n, T fill) { return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), tail_mask(n), p); }
   static void store_tail(T* p, R v, size_t n) { _mm512_mask_storeu_pd(p, tail_mask(n), v); }
   static R add(R a, R b) { return _mm512_add_pd(a, b); }

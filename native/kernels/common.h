@@ -14,8 +14,10 @@
 // some of them out of line inside lambdas (the gradient pass called exp_minus_j per register).
 #if defined(__GNUC__)
 #define LOGITKIT_INLINE inline __attribute__((always_inline))
+#define LOGITKIT_INLINE_LAMBDA __attribute__((always_inline))
 #else
 #define LOGITKIT_INLINE inline
+#define LOGITKIT_INLINE_LAMBDA
 #endif
 
 namespace logitkit {

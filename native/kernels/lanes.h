@@ -11,9 +11,14 @@
 //   vector logarithm of log.h. Fallback: dd_log (libm) lane by lane. The two agree to about an
 //   ulp of binary64, not bit for bit.
 //
+// - stream(p, r), stream_fence(): a non-temporal store of a register to p aligned to its size
+//   (N * sizeof(T) bytes), and the fence that orders such stores before the ones that follow (the
+//   pool's completion signal). Fallback: store, and no fence.
+//
 // The other fallbacks give results identical to the fast forms, bit for bit.
 #pragma once
 
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -53,6 +58,11 @@ struct HasAccLog<V, std::void_t<decltype(V::acc_log(std::declval<const typename 
                                                     std::declval<typename V::R&>(),
                                                     std::declval<typename V::R&>()))>>
     : std::true_type {};
+
+template <class V, class = void>
+struct HasStream : std::false_type {};
+template <class V>
+struct HasStream<V, std::void_t<decltype(V::stream_fence())>> : std::true_type {};
 
 template <class V, class = void>
 struct HasRowTile : std::false_type {};
@@ -124,6 +134,33 @@ struct Lanes {
       hi = V::load(ph);
       lo = V::load(pl);
     }
+  }
+
+  static LOGITKIT_INLINE void stream(T* p, R v) {
+    if constexpr (HasStream<V>::value) V::stream(p, v);
+    else V::store(p, v);
+  }
+  static inline void stream_fence() {
+    if constexpr (HasStream<V>::value) V::stream_fence();
+  }
+
+  // y[i..i+N) = f(i, k) over [0, n), k < N lanes (loaded with load_tail) at either end: plain
+  // stores, or (kStream) non-temporal ones from y's first register-aligned position on. y is
+  // aligned to sizeof(T) (a typed array's elements always are).
+  template <bool kStream, class F>
+  static LOGITKIT_INLINE void store_each(T* y, size_t n, const F& f) {
+    size_t i = 0;
+    if constexpr (kStream) {
+      const size_t mis = (reinterpret_cast<uintptr_t>(y) / sizeof(T)) % N;
+      if (mis) {
+        i = n < N - mis ? n : N - mis;
+        V::store_tail(y, f(size_t(0), i), i);
+      }
+      for (; i + N <= n; i += N) stream(y + i, f(i, N));
+    } else {
+      for (; i + N <= n; i += N) V::store(y + i, f(i, N));
+    }
+    if (i < n) V::store_tail(y + i, f(i, n - i), n - i);
   }
 
   // The ISA's RowTile, or CopyTile.

@@ -169,20 +169,19 @@ struct SoftmaxKernels {
     return ExpSum{sum, sh.off};
   }
 
-  static void scale(T* y, size_t n, DD f) {
+  // y = src * f (src may be y); kStream: non-temporal stores
+  template <bool kStream>
+  static void scale_to(const T* src, T* y, size_t n, DD f) {
     T fh, fl;
     split(f, fh, fl);
-    R vh = V::set1(fh), vl = V::set1(fl);
-    size_t i = 0;
-    for (; i + N <= n; i += N) {
-      R v = V::load(y + i);
-      V::store(y + i, V::fma(v, vh, V::mul(v, vl)));
-    }
-    if (i < n) {
-      R v = V::load_tail(y + i, n - i, T(0));
-      V::store_tail(y + i, V::fma(v, vh, V::mul(v, vl)), n - i);
-    }
+    const R vh = V::set1(fh), vl = V::set1(fl);
+    L::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
+      const R v = k == N ? V::load(src + i) : V::load_tail(src + i, k, T(0));
+      return V::fma(v, vh, V::mul(v, vl));
+    });
   }
+
+  static void scale(T* y, size_t n, DD f) { scale_to<false>(y, y, n, f); }
 
   template <bool kTemp>
   static void expscale_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R fh, R fl) {
@@ -218,33 +217,39 @@ struct SoftmaxKernels {
   }
 
   // (x - m) * inv_temp - lse with a temperature (without one: logwrite_shift_impl)
+  template <bool kStream>
   static void logwrite_temp_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R lh, R ll) {
-    R negm = V::sub(V::set1(T(0)), vm);
-    size_t i = 0;
-    for (; i + N <= n; i += N) V::store(y + i, log_of<true>(V::load(x + i), vm, negm, ih, il, lh, ll));
-    if (i < n) {
-      R v = V::load_tail(x + i, n - i, T(0));
-      V::store_tail(y + i, log_of<true>(v, vm, negm, ih, il, lh, ll), n - i);
-    }
+    const R negm = V::sub(V::set1(T(0)), vm);
+    L::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
+      const R v = k == N ? V::load(x + i) : V::load_tail(x + i, k, T(0));
+      return log_of<true>(v, vm, negm, ih, il, lh, ll);
+    });
   }
 
   // y = x - c with c = m + lse as hi + lo: two roundings, within an ulp of y (the difference
   // x - c_hi is exact wherever x is close to c, i.e. for the log-probabilities near 0).
+  template <bool kStream>
   static void logwrite_shift_impl(const T* x, T* y, size_t n, R ch, R cl) {
-    size_t i = 0;
-    for (; i + N <= n; i += N) V::store(y + i, V::sub(V::sub(V::load(x + i), ch), cl));
-    if (i < n) V::store_tail(y + i, V::sub(V::sub(V::load_tail(x + i, n - i, T(0)), ch), cl), n - i);
+    L::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
+      const R v = k == N ? V::load(x + i) : V::load_tail(x + i, k, T(0));
+      return V::sub(V::sub(v, ch), cl);
+    });
   }
 
-  static void logwrite(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse) {
+  template <bool kStream>
+  static void logwrite_to(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse) {
     T ih, il, lh, ll;
     if (is_one(inv_temp)) {
       split(dd_add(DD{static_cast<double>(m), 0.0}, lse), lh, ll);
-      return logwrite_shift_impl(x, y, n, V::set1(lh), V::set1(ll));
+      return logwrite_shift_impl<kStream>(x, y, n, V::set1(lh), V::set1(ll));
     }
     split(inv_temp, ih, il);
     split(lse, lh, ll);
-    logwrite_temp_impl(x, y, n, V::set1(m), V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
+    logwrite_temp_impl<kStream>(x, y, n, V::set1(m), V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
+  }
+
+  static void logwrite(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse) {
+    logwrite_to<false>(x, y, n, m, inv_temp, lse);
   }
 
   // Rows shorter than this go N at a time through a transposed tile, one row per lane: a row of 3
@@ -305,21 +310,30 @@ struct SoftmaxKernels {
     else short_rows_impl<true>(a, rows);
   }
 
-  static void rows(const SoftmaxArgs<T>& a, size_t rows) {
+  template <bool kStream>
+  static void rows_impl(const SoftmaxArgs<T>& a, size_t rows) {
     const size_t C = a.C;
-    if (C == 0) return;
-    if (C < kShortRow && N > 1) return short_rows(a, rows);
     for (size_t r = 0; r < rows; ++r) {
       const T* x = a.x + r * C;
       T* y = a.y + r * C;
       T m = max(x, C);
       if (!a.log) {
-        scale(y, C, dd_recip(expsum(x, C, m, a.inv_temp, y).sum));
+        T* e = kStream ? a.scratch : y;
+        scale_to<kStream>(e, y, C, dd_recip(expsum(x, C, m, a.inv_temp, e).sum));
       } else {
         const ExpSum s = expsum(x, C, m, a.inv_temp, nullptr);
-        logwrite(x, y, C, m, a.inv_temp, dd_add(dd_log(s.sum), s.off));  // log of sum(exp(x - m))
+        logwrite_to<kStream>(x, y, C, m, a.inv_temp, dd_add(dd_log(s.sum), s.off));  // log of sum(exp(x - m))
       }
     }
+    if (kStream) L::stream_fence();
+  }
+
+  static void rows(const SoftmaxArgs<T>& a, size_t rows) {
+    const size_t C = a.C;
+    if (C == 0) return;
+    if (C < kShortRow && N > 1) return short_rows(a, rows);
+    if (a.stream) rows_impl<true>(a, rows);
+    else rows_impl<false>(a, rows);
   }
 
   // Column kernel: `nl` <= N adjacent reductions at once, lane j reading x[c*stride + j]. Serves a

@@ -18,6 +18,11 @@ struct SoftmaxArgs {
   size_t C;        // classes (length of the reduced axis)
   DD inv_temp;
   bool log;        // log-softmax instead of softmax
+  // Rows of C >= kShortRow only: write y with non-temporal stores (outputs far larger than the
+  // caches). Softmax then keeps its exponentials in `scratch` (C elements, per thread) instead of
+  // y, so that no line of y is read before it is written.
+  bool stream;
+  T* scratch;
 };
 
 // Cross-entropy over contiguous rows of C classes (the ops layer sends rows of C <= kChunk; the

@@ -3,6 +3,7 @@
 #include <limits>
 #include <vector>
 
+#include "../scratch.h"
 #include "../threadpool.h"
 #include "common.h"
 #include "ops.h"
@@ -30,6 +31,13 @@ namespace {
 // costs compute, which is the limit while the row sits in cache (1x1e6, one thread: 0.45 ms
 // stored vs 0.50 ms recomputed; 1x16e6: 10.6-11.5 ms vs 9.6-10.5 ms, on this Zen 5).
 constexpr size_t kRecomputeAbove = size_t{1} << 22;
+
+// Outputs of at least this many bytes (twice a 32 MiB L3) are written with non-temporal stores,
+// softmax's exponentials going to a per-thread scratch row instead of the output, so that memory
+// sees one read of x and one write of y instead of also reading every line of y before writing it
+// (TODO measured). Rows up to kStreamRowBytes only: the scratch row and the input row stay in L2.
+constexpr size_t kStreamAbove = size_t{64} << 20;
+constexpr size_t kStreamRowBytes = size_t{256} << 10;
 
 template <class T>
 void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_t C, DD it, bool log) {
@@ -109,14 +117,21 @@ template <class T>
 void softmax(const KernelTable& table, const T* x, T* y, Dims d, double temperature, bool log) {
   if (d.total() == 0) return;
   const Kernels<T>& k = kernels_of<T>(table);
-  const SoftmaxArgs<T> base{x, y, d.C, inverse_temperature<T>(temperature), log};
+  const SoftmaxArgs<T> base{x, y, d.C, inverse_temperature<T>(temperature), log, false, nullptr};
   const size_t C = d.C;
   if (d.inner == 1 && C <= kChunk) {
     const size_t grain = std::max<size_t>(1, kGrainElements / C);
+    const bool stream = d.total() * sizeof(T) >= kStreamAbove && C * sizeof(T) <= kStreamRowBytes;
     parallel_for(d.outer, grain, [&](size_t r0, size_t r1) {
       SoftmaxArgs<T> a = base;
       a.x = x + r0 * C;
       a.y = y + r0 * C;
+      if (stream) {
+        std::vector<T>& e = thread_scratch<T, 2>();
+        if (e.size() < C) e.resize(C);
+        a.stream = true;
+        a.scratch = e.data();
+      }
       k.softmax_rows(a, r1 - r0);
     });
   } else if (d.inner == 1) {
