@@ -15,7 +15,9 @@
 #if defined(__GNUC__)
 #define LOGITKIT_INLINE inline __attribute__((always_inline))
 #define LOGITKIT_INLINE_LAMBDA __attribute__((always_inline))
+#define LOGITKIT_PREFETCH(p) __builtin_prefetch((p), 0, 2)
 #else
+#define LOGITKIT_PREFETCH(p) ((void)(p))
 #define LOGITKIT_INLINE inline
 #define LOGITKIT_INLINE_LAMBDA
 #endif

@@ -147,8 +147,10 @@ struct CrossEntropyKernels {
   // The dot products move from the old maximum to the new one by (m_new - m_old) * (their weights),
   // all parts non-negative. The maximum's block computes its own term under the final shift, so
   // rebuild() takes out exactly that term.
+  // `next`: what is read after these n logits (the next row), prefetched during the last block's
+  // exponentials as each block prefetches the next, or null.
   static constexpr size_t kBlock = 2048;
-  static CrossEntropyStats<T> stats(const T* x, size_t n, const T* w, const T* q, bool smooth) {
+  static CrossEntropyStats<T> stats(const T* x, size_t n, const T* w, const T* q, bool smooth, const T* next) {
     CrossEntropyStats<T> st{};
     st.m = -S::kInf;
     typename S::Shift sh{};
@@ -170,7 +172,8 @@ struct CrossEntropyKernels {
         st.m = mb;
       }
       if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // the first block is all -inf
-      sum = dd_add(sum, S::template expsum_shift_impl<false>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr));
+      const T* pf = b + kBlock < n ? x + b + kBlock : next;
+      sum = dd_add(sum, S::template expsum_shift_impl<false>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr, pf));
       add_dots(st, x + b, nb, st.m, w ? w + b : nullptr, q ? q + b : nullptr, smooth);
     }
     if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // n = 0
@@ -186,12 +189,15 @@ struct CrossEntropyKernels {
     const size_t C = a.C;
     if (C < S::kShortRow && N > 1) return short_rows(a, rows);
     const bool smooth = a.smoothing > 0.0;
+    const bool prefetch = rows * C * sizeof(T) > S::kPrefetchAbove;
     for (size_t r = 0; r < rows; ++r) {
       if (ce_ignored(a, r)) {
         finish_row(a, r, CrossEntropyStats<T>{}, DD{0.0, 0.0});
         continue;
       }
-      const CrossEntropyStats<T> st = stats(a.x + r * C, C, a.weight, a.prob ? a.prob + r * C : nullptr, smooth);
+      const T* x = a.x + r * C;
+      const T* next = prefetch && r + 1 < rows ? x + C : nullptr;
+      const CrossEntropyStats<T> st = stats(x, C, a.weight, a.prob ? a.prob + r * C : nullptr, smooth, next);
       finish_row(a, r, st, dd_log(st.s));
     }
   }

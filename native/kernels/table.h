@@ -79,7 +79,8 @@ struct Kernels {
   // Chunk primitives for rows longer than kChunk (the ops layer loops over chunks and merges).
   T (*max)(const T* x, size_t n);
   // Sum of exp((x - m) * inv_temp - off) (see ExpSum); stores each term into y when y is not null.
-  ExpSum (*expsum)(const T* x, size_t n, T m, DD inv_temp, T* y);
+  // pf: the next n elements the caller will read (prefetched on the way), or null.
+  ExpSum (*expsum)(const T* x, size_t n, T m, DD inv_temp, T* y, const T* pf);
   // y *= f
   void (*scale)(T* y, size_t n, DD f);
   // y = exp((x - m) * inv_temp) * f: a long row's second pass, from x (two reads and one write)
@@ -89,8 +90,9 @@ struct Kernels {
   // sum of a*b*(ref - x) and of a*b; a or b may be null (then 1)
   DotSums (*dot)(const T* x, size_t n, T ref, const T* a, const T* b);
   // cross-entropy statistics of n logits (w: their n weights, q: their n target probabilities, or
-  // null); d0/a0 only when `smooth`, d1/a1 only when q is given
-  CrossEntropyStats<T> (*ce_stats)(const T* x, size_t n, const T* w, const T* q, bool smooth);
+  // null); d0/a0 only when `smooth`, d1/a1 only when q is given. next: the logits the caller reads
+  // next (prefetched on the way), or null.
+  CrossEntropyStats<T> (*ce_stats)(const T* x, size_t n, const T* w, const T* q, bool smooth, const T* next);
   // grad = exp(x - m) * f - w * (beta + gamma * q); w, q may be null (then 1 and 0)
   void (*grad)(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
                const T* q);

@@ -70,7 +70,8 @@ void cross_entropy_long_rows(const Kernels<T>& k, const CrossEntropyArgs<T>& a, 
     if (ce_ignored(a, r)) return;
     size_t c0, n;
     chunk(u, c0, n);
-    part[u] = k.ce_stats(a.x + r * C + c0, n, weights(c0), probs(r, c0), smooth);
+    const size_t off = r * C + c0;  // the next unit follows in memory: fetched while this one computes
+    part[u] = k.ce_stats(a.x + off, n, weights(c0), probs(r, c0), smooth, off + 2 * n <= rows * C ? a.x + off + n : nullptr);
   };
   auto merge = [&](size_t r) {
     if (ce_ignored(a, r)) {

@@ -62,7 +62,9 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
       s[u] = ExpSum{DD{0.0, 0.0}, DD{0.0, 0.0}};
       return;
     }
-    s[u] = k.expsum(x + off, n, m[u], it, log || recompute ? nullptr : y + off);
+    // the next unit follows this one in memory: fetched while this one computes
+    const T* next = off + 2 * n <= rows * C ? x + off + n : nullptr;
+    s[u] = k.expsum(x + off, n, m[u], it, log || recompute ? nullptr : y + off, next);
   };
   // Per row: the maximum M, the sum S, and per chunk the factor that pass 2 applies.
   std::vector<T> M(rows, kNegInf);
