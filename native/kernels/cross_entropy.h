@@ -246,7 +246,7 @@ struct CrossEntropyKernels {
   }
 
   // Loss (and gradient) of row r from its statistics and lse = log s.
-  static void finish_row(const CrossEntropyArgs<T>& a, size_t r, const CrossEntropyStats<T>& st, DD lse) {
+  static LOGITKIT_INLINE void finish_row(const CrossEntropyArgs<T>& a, size_t r, const CrossEntropyStats<T>& st, DD lse) {
     const size_t C = a.C;
     T* g = a.grad ? a.grad + r * C : nullptr;
     if (ce_ignored(a, r)) {
