@@ -205,35 +205,74 @@ struct CrossEntropyKernels {
   // Rows shorter than S::kShortRow: N rows at a time through a transposed tile, one row per lane,
   // so that the maximum and the sum of exponentials of a row of 3 cost a few lane operations
   // instead of two passes with masked tails and horizontal reductions (as softmax does), and log s
-  // of all the lanes at once (the vector logarithm, lanes.h); the rest of the loss per row.
+  // of all the lanes at once (the vector logarithm, lanes.h); the loss per row; the gradient of the
+  // tile from the exponentials still in registers, with each row's factor as a lane, and stored
+  // back through the tile (a call per row of 3 cost more than the row: 100000x3 with grad spent a
+  // third of its time in it and in the shift and exp(offset) it set up).
   // kMax >= C bounds the loops over the classes (for_each_below).
   template <size_t kMax>
   static void short_loop(const CrossEntropyArgs<T>& a, size_t rows) {
     const size_t C = a.C;
     const typename Lanes<V>::Tile tile(C);
     R v[kMax];
-    alignas(64) T mm[N], lh[N], ll[N];
-    double sh[N], sl[N];
-    const R zero = V::set1(T(0));
+    alignas(64) T mm[N], lh[N], ll[N], fh[N], fl[N];
+    alignas(64) T e[kMax][N];
+    double sh[N], sl[N], gt[N];
+    const R vzero = V::set1(T(0));
+    double beta = 0.0, gamma = 0.0;
+    if (a.grad) ce_grad_coefs(a, beta, gamma);
+    const R vb = V::set1(static_cast<T>(beta)), vg = V::set1(static_cast<T>(gamma));
     for (size_t r0 = 0; r0 < rows; r0 += N) {
       const size_t nl = rows - r0 < N ? rows - r0 : N;
       tile.template load<kMax>(a.x + r0 * C, nl, T(0), v);  // unused lanes: any finite value
       R vm = V::set1(-S::kInf);
       for_each_below<kMax>(C, [&](size_t c) { vm = V::max(vm, v[c]); });
-      const R negm = V::sub(zero, vm);
+      const R negm = V::sub(vzero, vm);
       typename V::Acc acc = V::acc_zero();
-      for_each_below<kMax>(C, [&](size_t c) { V::acc_add(acc, S::template exp_of<false>(v[c], vm, negm, zero, zero)); });
+      for_each_below<kMax>(C, [&](size_t c) {
+        v[c] = S::template exp_of<false>(v[c], vm, negm, vzero, vzero);  // the logits are not needed again
+        V::acc_add(acc, v[c]);
+      });
       V::store(mm, vm);
       R h, l;
       Lanes<V>::log(acc, h, l);  // sums >= 1: the maximum's term is exp(0) = 1
       V::store(lh, h);
       V::store(ll, l);
       V::acc_lanes(acc, sh, sl);
+      if (a.grad && a.target) for_each_below<kMax>(C, [&](size_t c) { V::store(e[c], v[c]); });
       for (size_t j = 0; j < nl; ++j) {
         const size_t r = r0 + j;
+        fh[j] = fl[j] = T(0);
+        if (ce_ignored(a, r)) {
+          a.loss[r] = 0.0;
+          continue;
+        }
         CrossEntropyStats<T> st{mm[j], DD{sh[j], sl[j]}, 0.0, 0.0, 0.0, 0.0};
-        if (!ce_ignored(a, r)) add_dots(st, a.x + r * C, C, st.m, a.weight, a.prob ? a.prob + r * C : nullptr, a.smoothing > 0.0);
-        finish_row(a, r, st, DD{lh[j], ll[j]});
+        add_dots(st, a.x + r * C, C, st.m, a.weight, a.prob ? a.prob + r * C : nullptr, a.smoothing > 0.0);
+        CrossEntropyGradPlan plan;
+        const double et = a.grad && a.target ? static_cast<double>(e[a.target[r]][j]) : -1.0;
+        a.loss[r] = ce_row_loss(a, r, st, DD{lh[j], ll[j]}, a.grad ? &plan : nullptr, et);
+        if (a.grad) {
+          S::split(plan.f, fh[j], fl[j]);
+          gt[j] = plan.gt;
+        }
+      }
+      if (!a.grad) continue;
+      // g = e f - w (beta + gamma q), as grad() computes it
+      R q[kMax];
+      if (a.prob) tile.template load<kMax>(a.prob + r0 * C, nl, T(0), q);
+      const R vfh = V::load(fh), vfl = V::load(fl);
+      for_each_below<kMax>(C, [&](size_t c) {
+        R t = a.prob ? V::fma(vg, q[c], vb) : vb;
+        if (a.weight) t = V::mul(t, V::set1(a.weight[c]));
+        v[c] = V::sub(V::fma(v[c], vfh, V::mul(v[c], vfl)), t);
+      });
+      tile.template store<kMax>(a.grad + r0 * C, nl, v);
+      for (size_t j = 0; j < nl; ++j) {
+        const size_t r = r0 + j;
+        T* g = a.grad + r * C;
+        if (ce_ignored(a, r)) zero(g, C);
+        else if (a.target) g[a.target[r]] = static_cast<T>(gt[j]);
       }
     }
   }

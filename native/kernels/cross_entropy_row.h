@@ -29,11 +29,21 @@ static inline bool ce_ignored(const CrossEntropyArgs<T>& a, size_t r) {
   return a.target && a.target[r] < 0;
 }
 
+// The gradient's beta and gamma (the same for every row of a call).
+template <class T>
+static inline void ce_grad_coefs(const CrossEntropyArgs<T>& a, double& beta, double& gamma) {
+  const double eps = a.smoothing;
+  beta = a.grad_scale * (a.C ? eps / static_cast<double>(a.C) : 0.0);
+  gamma = a.target ? 0.0 : a.grad_scale * (1.0 - eps);
+}
+
 // The loss of row r (not ignored) of a (its logits at a.x + r * C), from the statistics st of the
-// whole row and lse = log st.s; fills *plan when it is not null.
+// whole row and lse = log st.s; fills *plan when it is not null. et: exp(x_t - m) as the row's sum
+// took it (the term itself, so that s - et is exactly the sum of the others), or negative to have
+// it computed here.
 template <class T>
 static inline double ce_row_loss(const CrossEntropyArgs<T>& a, size_t r, const CrossEntropyStats<T>& st, DD lse,
-                                 CrossEntropyGradPlan* plan) {
+                                 CrossEntropyGradPlan* plan, double et_known = -1.0) {
   const size_t C = a.C;
   const double eps = a.smoothing;
   const double epsC = C ? eps / static_cast<double>(C) : 0.0;
@@ -52,9 +62,11 @@ static inline double ce_row_loss(const CrossEntropyArgs<T>& a, size_t r, const C
       const double alpha = gs * ((1.0 - eps) * wt + epsC * a.weight_sum);
       const DD f = dd_recip(st.s);
       const double s = st.s.hi + st.s.lo;
-      const double et = std::exp(xt - m);
+      const double et = et_known >= 0.0 ? et_known : std::exp(xt - m);
       const double one_minus_pt = ((st.s.hi - et) + st.s.lo) / s;
-      *plan = CrossEntropyGradPlan{DD{f.hi * alpha, f.lo * alpha}, gs * epsC, 0.0, true, t,
+      double beta, gamma;
+      ce_grad_coefs(a, beta, gamma);
+      *plan = CrossEntropyGradPlan{DD{f.hi * alpha, f.lo * alpha}, beta, gamma, true, t,
                                    gs * (-(1.0 - eps) * wt * one_minus_pt + epsC * (a.weight_sum * (et / s) - wt))};
     }
     return loss;
@@ -66,7 +78,9 @@ static inline double ce_row_loss(const CrossEntropyArgs<T>& a, size_t r, const C
   }
   if (plan) {
     const DD f = dd_recip(st.s);
-    *plan = CrossEntropyGradPlan{DD{f.hi * gs * A, f.lo * gs * A}, gs * epsC, gs * (1.0 - eps), false, 0, 0.0};
+    double beta, gamma;
+    ce_grad_coefs(a, beta, gamma);
+    *plan = CrossEntropyGradPlan{DD{f.hi * gs * A, f.lo * gs * A}, beta, gamma, false, 0, 0.0};
   }
   return A * L + D;
 }
