@@ -148,6 +148,11 @@ describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
     const masked = base.slice();
     masked.fill(-Infinity, 0, 65536);
     for (const labelSmoothing of [0, 0.1]) verify(masked, Int32Array.from([70000]), false, [1, C], -1, { labelSmoothing });
+    // probability targets on every class, the masked chunk too: an infinite loss and a finite
+    // gradient, whose factor sums the target weight of every chunk, the masked one included
+    const q = new ctor(C).fill(1 / C);
+    verify(masked, q, true, [1, C], -1, {});
+    verify(masked, q, true, [1, C], -1, { labelSmoothing: 0.1 });
     // NaN inside that chunk: NaN
     const hidden = masked.slice();
     hidden[1234] = NaN;

@@ -103,10 +103,18 @@ void cross_entropy_long_rows(const Kernels<T>& k, const CrossEntropyArgs<T>& a, 
         const CrossEntropyStats<T>& p = part[u];
         size_t c0, n;
         chunk(u, c0, n);
-        if (p.m == kNegInf) {  // its dot products from M: +inf terms, as in a row kernel
+        if (p.m == kNegInf) {  // its sums from M (+inf terms, as in a row kernel) and its weights
           const T* x = a.x + r * C + c0;
-          if (smooth) st.d0 += k.dot(x, n, M, weights(c0), nullptr).d;
-          if (a.prob) st.d1 += k.dot(x, n, M, weights(c0), probs(r, c0)).d;
+          if (smooth) {
+            const DotSums d = k.dot(x, n, M, weights(c0), nullptr);
+            st.d0 += d.d;
+            st.a0 += d.a;
+          }
+          if (a.prob) {
+            const DotSums d = k.dot(x, n, M, weights(c0), probs(r, c0));
+            st.d1 += d.d;
+            st.a1 += d.a;
+          }
           continue;
         }
         const double f = exp_diff(p.m, M, DD{1.0, 0.0}, DD{0.0, 0.0});  // exactly 1 at M
