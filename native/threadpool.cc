@@ -10,7 +10,6 @@
 #include <vector>
 
 #if defined(__linux__)
-#include <dlfcn.h>
 #include <sched.h>
 #endif
 
@@ -75,8 +74,10 @@ class Pool {
   }
 
  private:
+  // Workers run code of this shared object until the process ends, so it must never be unloaded
+  // (say when the last worker_threads environment that loaded it goes away): on Linux it is linked
+  // with -z nodelete (native/sources.gypi), which makes dlclose leave it mapped.
   void ensure_workers(size_t count) {
-    if (workers_ == 0) pin_library();
     while (workers_ < count) {
       std::thread([this] { loop(); }).detach();
       ++workers_;
@@ -106,17 +107,6 @@ class Pool {
       --job->users;
       done_cv_.notify_all();
     }
-  }
-
-  // Workers run code of this shared object until the process ends, so it must never be unloaded
-  // (say when the last worker_threads environment that loaded it goes away): take a reference to
-  // it that dlclose will not drop.
-  static void pin_library() {
-#if defined(__linux__)
-    Dl_info info;
-    if (dladdr(reinterpret_cast<void*>(&default_threads), &info) && info.dli_fname)
-      dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-#endif
   }
 
   static constexpr int kSpin = 20000;  // ~tens of microseconds
