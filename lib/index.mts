@@ -11,4 +11,4 @@ export {
   setNumThreads,
   getNumThreads,
 } from './index.js';
-export type { CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SoftmaxOptions } from './index.js';
+export type { Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SoftmaxOptions } from './index.js';

@@ -3,17 +3,17 @@
  * SIMD C++ (AVX2, AVX-512, NEON) behind validated TypeScript.
  * @packageDocumentation
  */
-import { binding } from './binding.js';
+import { binary, binding } from './binding.js';
 import type { Info } from './types.js';
 import { describe, rangeError, typeError } from './validate.js';
 
 export { softmax, logSoftmax, softmaxAsync, logSoftmaxAsync } from './softmax.js';
 export { crossEntropy, crossEntropyAsync } from './crossEntropy.js';
-export type { CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SoftmaxOptions } from './types.js';
+export type { Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SoftmaxOptions } from './types.js';
 
-/** Version, SIMD path in use (and all this CPU supports), thread count. */
+/** Version, SIMD path in use (and all this CPU supports), thread count, the addon file loaded. */
 export function info(): Info {
-  return binding.info();
+  return { ...binding.info(), binary: { ...binary } };
 }
 
 /**

@@ -46,6 +46,14 @@ export interface CrossEntropyOptions<T extends FloatArray = FloatArray> {
   out?: T;
 }
 
+/** Which file the native addon was loaded from (see the README's Install section). */
+export interface Binary {
+  /** 'prebuilt': shipped in the package; 'source build': built here (`npx logitkit build`, `npm ci`); 'LOGITKIT_ADDON': named by that variable. */
+  kind: 'prebuilt' | 'source build' | 'LOGITKIT_ADDON';
+  /** Absolute path of the .node file. */
+  path: string;
+}
+
 /** What {@link info} reports about the loaded native code. */
 export interface Info {
   /** Package version. */
@@ -59,4 +67,6 @@ export interface Info {
   /** Elements per vector register for float32 and float64 on the active path. */
   lanesF32: number;
   lanesF64: number;
+  /** The addon file in use. */
+  binary: Binary;
 }

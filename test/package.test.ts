@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -48,5 +50,44 @@ describe('package entry points', () => {
     expect(loadError('mmx')).toContain(`logitkit: LOGITKIT_ISA=mmx is not a known instruction set (supported here: ${list})`);
     const lacking = ['avx512', 'avx2', 'neon'].find((i) => !supported.includes(i)) as string;
     expect(loadError(lacking)).toContain(`logitkit: LOGITKIT_ISA=${lacking} is not supported by this CPU (supported here: ${list})`);
+  });
+
+  it('info().binary names the file loaded', () => {
+    const b = JSON.parse(node(['-p', "JSON.stringify(require('logitkit').info().binary)"]));
+    if (process.env.LOGITKIT_ADDON) expect(b).toEqual({ kind: 'LOGITKIT_ADDON', path: path.resolve(process.env.LOGITKIT_ADDON) });
+    else expect(b).toEqual({ kind: 'source build', path: path.join(root, 'build', 'Release', 'logitkit.node') });
+  });
+
+  // The loader's messages when the file it is told to load is missing or is no addon (the cases of
+  // the prebuilt binaries are run on an installed tarball by scripts/test-package.sh).
+  it('LOGITKIT_ADDON naming a missing file, or a file dlopen rejects, is the documented error', () => {
+    const loadError = (addon: string) => {
+      const r = spawnSync(NODE[0], [...NODE.slice(1), '-e', "require('logitkit')"], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, LOGITKIT_ADDON: addon },
+      });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).not.toMatch(/MODULE_NOT_FOUND|Require stack/);
+      return r.stderr;
+    };
+    const system = `${process.platform}-${process.arch}, ${
+      process.platform === 'linux' ? `glibc ${(process.report.getReport() as { header: { glibcVersionRuntime: string } }).header.glibcVersionRuntime}` : 'libc unknown'
+    }`;
+    const build =
+      "Build it from source with `npx logitkit build` (needs a C++17 compiler, make and python3; it uses this Node's own headers and downloads nothing).";
+    expect(loadError('/nonexistent/logitkit.node')).toContain(
+      `Error: logitkit: cannot load its native addon on ${system}.\n  LOGITKIT_ADDON=/nonexistent/logitkit.node: no such file\n${build}\n`,
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'logitkit-addon-'));
+    try {
+      const bad = path.join(dir, 'bad.node');
+      writeFileSync(bad, 'not an ELF file');
+      expect(loadError(bad)).toContain(
+        `Error: logitkit: cannot load its native addon on ${system}.\n  LOGITKIT_ADDON=${bad}: failed to load: ${bad}: file too short\n${build}\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,98 @@
+// Run by scripts/test-package.sh inside a fresh project that installed the packed tarball (npm or
+// pnpm, no compiler on PATH), natively and under qemu-aarch64: `node smoke.cjs`. Loads the package
+// by its name as CommonJS and as an ES module and checks results against values computed here in
+// float64. Prints one line per check and ends with "N passed, N failed".
+'use strict';
+const assert = require('node:assert/strict');
+const path = require('node:path');
+
+const checks = [];
+const check = (name, fn) => checks.push([name, fn]);
+
+const lk = require('logitkit');
+const pkgDir = path.dirname(require.resolve('logitkit/package.json'));
+
+check('the prebuilt binary of this platform is the one loaded', () => {
+  const b = lk.info().binary;
+  assert.equal(b.kind, 'prebuilt');
+  assert.equal(b.path, path.join(pkgDir, 'prebuilds', `${process.platform}-${process.arch}`, 'logitkit.node'));
+});
+
+check('info() names a SIMD path of this architecture', () => {
+  const i = lk.info();
+  assert.equal(i.version, require('logitkit/package.json').version);
+  assert.ok(i.isas.includes(i.isa));
+  assert.equal(i.isas[i.isas.length - 1], 'scalar');
+  assert.ok(i.isas.includes(process.arch === 'arm64' ? 'neon' : 'avx2') || i.isas.length === 1, i.isas.join());
+});
+
+check('softmax of [0, 0] is exactly [0.5, 0.5]', () => {
+  assert.deepEqual(Array.from(lk.softmax(new Float32Array([0, 0]))), [0.5, 0.5]);
+});
+
+function softmaxRef(row) {
+  const m = Math.max(...row);
+  const e = row.map((v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+check('softmax and logSoftmax, float64, 2x3 and axis 0, against float64', () => {
+  const x = new Float64Array([1.5, 0.8, -0.2, 0.1, 0.2, 3.0]);
+  const y = lk.softmax(x, { shape: [2, 3] });
+  const ref = [...softmaxRef([1.5, 0.8, -0.2]), ...softmaxRef([0.1, 0.2, 3.0])];
+  for (let i = 0; i < 6; i++) assert.ok(Math.abs(y[i] - ref[i]) <= 1e-15 * ref[i], `${i}: ${y[i]} vs ${ref[i]}`);
+  const l = lk.logSoftmax(x, { shape: [2, 3], axis: 0 });
+  for (let j = 0; j < 3; j++) {
+    const col = softmaxRef([x[j], x[3 + j]]);
+    assert.ok(Math.abs(l[j] - Math.log(col[0])) <= 1e-15 * Math.max(1, Math.abs(Math.log(col[0]))));
+    assert.ok(Math.abs(l[3 + j] - Math.log(col[1])) <= 1e-15 * Math.max(1, Math.abs(Math.log(col[1]))));
+  }
+});
+
+check('crossEntropy (mean, with grad), float32, against float64', () => {
+  const x = new Float32Array([1.5, 0.8, -0.2, 0.1, 0.2, 3.0]);
+  const grad = new Float32Array(6);
+  const loss = lk.crossEntropy(x, new Int32Array([0, 2]), { shape: [2, 3], grad });
+  const p0 = softmaxRef([x[0], x[1], x[2]]);
+  const p1 = softmaxRef([x[3], x[4], x[5]]);
+  const ref = (-Math.log(p0[0]) - Math.log(p1[2])) / 2;
+  assert.ok(Math.abs(loss - ref) <= 1e-6 * ref, `${loss} vs ${ref}`);
+  const g = [p0[0] - 1, p0[1], p0[2], p1[0], p1[1], p1[2] - 1].map((v) => v / 2);
+  for (let i = 0; i < 6; i++) assert.ok(Math.abs(grad[i] - g[i]) <= 1e-6 * Math.abs(g[i]) + 1e-7, `${i}`);
+});
+
+check('a bad argument is the documented TypeError', () => {
+  assert.throws(() => lk.softmax(new Int32Array(2)), {
+    name: 'TypeError',
+    message: 'x: expected Float32Array or Float64Array, got Int32Array',
+  });
+});
+
+async function main() {
+  let passed = 0;
+  let failed = 0;
+  const run = async (name, fn) => {
+    try {
+      await fn();
+      passed++;
+      console.log(`ok      ${name}`);
+    } catch (e) {
+      failed++;
+      console.log(`FAILED  ${name}: ${e && e.message}`);
+    }
+  };
+  for (const [name, fn] of checks) await run(name, fn);
+  await run('softmaxAsync resolves to the sync result', async () => {
+    const x = new Float32Array(100000).map((_, i) => Math.sin(i));
+    assert.deepEqual(await lk.softmaxAsync(x, { shape: [100, 1000] }), lk.softmax(x, { shape: [100, 1000] }));
+  });
+  await run('import("logitkit") is the same implementation as require("logitkit")', async () => {
+    const m = await import('logitkit');
+    assert.equal(m.softmax, lk.softmax);
+    assert.equal(m.info().binary.path, lk.info().binary.path);
+  });
+  console.log(`${process.platform}-${process.arch} (${lk.info().isa}): ${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+main();
