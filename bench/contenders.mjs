@@ -18,7 +18,7 @@ const lk = require(path.join(root, 'dist', 'index.js'));
 const CTOR = { f32: Float32Array, f64: Float64Array };
 
 // ------------------------------------------------------------------------------------------------
-// logitkit: sync calls into preallocated outputs (the allocating path adds page faults, see README)
+// logitkit: sync calls into preallocated outputs (an allocating call would add the first-touch page faults of fresh memory to every sample)
 
 export const logitkit = {
   name: 'logitkit',

@@ -4,7 +4,7 @@ import { as, checkClose, DTYPES, lk, TOL } from './helpers.js';
 import { randn, refSoftmax } from './reference.js';
 
 // The accuracy contract on ordinary data, with the measured maxima printed per SIMD path (they
-// are the README's "Accuracy" figures): rows from 1 to 1,000,000 elements, logits ~ N(0, s^2).
+// are the "Accuracy" figures of docs/accuracy.md): rows from 1 to 1,000,000 elements, logits ~ N(0, s^2).
 const CASES: [number, number, number][] = [
   [64, 1000, 1],
   [64, 1000, 10],

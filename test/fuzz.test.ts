@@ -110,7 +110,7 @@ describe('property: valid calls match the float64 reference', () => {
         const grad = withGrad ? new ctor(n) : undefined;
         const got = lk.crossEntropy(x, target, { shape, axis: sa.axis, ...opts, grad } as never) as number | Float;
         const tol = dtype === 'f32' ? 1e-6 : 1e-14;
-        // README, Accuracy: a float32 row's loss near 0 may instead err by up to C * A * 2^-53 in
+        // docs/accuracy.md, Accuracy: a float32 row's loss near 0 may instead err by up to C * A * 2^-53 in
         // absolute terms (its sum of exponentials is plain binary64), A = sum_c w_c q'_c the
         // row's target weight (w_t for an index target)
         const maxW = weight ? Math.max(...weight) : 1;

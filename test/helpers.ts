@@ -13,7 +13,7 @@ export const DTYPES: { name: 'f32' | 'f64'; ctor: Ctor }[] = [
   { name: 'f64', ctor: Float64Array },
 ];
 
-/** Accuracy contracts (README "Accuracy"). */
+/** Accuracy contracts (docs/accuracy.md, "Accuracy"). */
 export const TOL = {
   f32: { softmax: 3e-7, logSoftmax: 3e-7, floor: 1e-30 },
   f64: { softmax: 1e-15, logSoftmax: 1e-15, floor: 1e-300 },

@@ -1,4 +1,4 @@
-// Hostile memory, load and lifecycle (README, Guarantees). In the slow runs, under an emulator
+// Hostile memory, load and lifecycle (docs/accuracy.md, Guarantees). In the slow runs, under an emulator
 // (LOGITKIT_TEST_EMULATED, scripts/test-arm64.sh) or a sanitizer (LOGITKIT_TEST_REDUCED,
 // scripts/test-sanitize.sh), the load counts are scaled down (each test's name states its count);
 // `npm test` runs them as the issue states them.

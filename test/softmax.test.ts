@@ -279,7 +279,7 @@ describe.each(DTYPES)('the per-lane log-sum-exp of short rows and columns ($name
         const want = -Math.log1p((C - 1) * Math.exp(-a));
         // f64: the exponentials carry ~2 ulp each, summed with compensation. f32: (x - m) - log(s)
         // in float hi + lo parts (two roundings), and s = 1 + tiny terms summed in plain binary64,
-        // which leaves an absolute error of up to C * 2^-53 (as the README states for float32 rows)
+        // which leaves an absolute error of up to C * 2^-53 (as docs/accuracy.md states for float32 rows)
         const bound = name === 'f32' ? 2 * ulp * Math.abs(want) + C * 2 ** -53 : 4 * ulp * Math.abs(want);
         for (let r = 0; r < 16; r++) {
           if (!(Math.abs(y[r * C] - want) <= bound)) throw new Error(`C ${C} a ${a}: ${y[r * C]} vs ${want}`);

@@ -13,7 +13,7 @@
 //   T. Truncation error on |r| <= 0.3466: r^8/8! <= 5.3e-9 (2^-27.5, under 0.1 ulp of binary32) and
 //   r^14/14! <= 4.2e-18 (under 0.04 ulp of binary64). Evaluated as 1 + (r + r^2 q(r)) so the last
 //   rounding is of a number near 1, with q by Estrin's scheme (short dependency chains).
-// Measured error (test/exp.test.ts, every ISA): see README "Accuracy".
+// Measured error (test/exp.test.ts, every ISA): see docs/accuracy.md, "Accuracy".
 #pragma once
 
 #include "common.h"
