@@ -27,7 +27,7 @@ function scan(dir) {
     let pkg;
     try { pkg = JSON.parse(fs.readFileSync(path.join(p, 'package.json'), 'utf8')); } catch { continue; }
     for (const [dep, ver] of Object.entries(pkg.optionalDependencies || {}))
-      if (/linux-arm64(-gnu)?$/.test(dep) && !dep.startsWith('@pnpm/')) wanted.set(dep, ver); // pnpm runs on the host only
+      if (/linux-arm64(-gnu)?$/.test(dep)) wanted.set(dep, ver);
   }
 }
 scan(nm);

@@ -49,7 +49,7 @@ ln -s "$(readlink -f "$(command -v npm)")" "$BIN/npm"
 for tool in cc gcc g++ c++ make python3 python; do
   if PATH="$BIN" command -v "$tool" >/dev/null; then echo "[package] $tool is on the restricted PATH"; exit 1; fi
 done
-PNPM="$ROOT/node_modules/pnpm/bin/pnpm.mjs"
+PNPM="$ROOT/node_modules/pnpm/bin/pnpm.cjs"
 
 APPS="$(mktemp -d)"
 trap 'rm -rf "$APPS"' EXIT
