@@ -3,10 +3,12 @@
     "logitkit_sources": [
       "native/addon/addon.cc",
       "native/addon/args.cc",
+      "native/addon/sigmoid.cc",
       "native/dispatch.cc",
       "native/threadpool.cc",
       "native/ops/softmax.cc",
       "native/ops/cross_entropy.cc",
+      "native/ops/sigmoid.cc",
       "native/isa/scalar.cc"
     ],
     "logitkit_cflags": [

@@ -14,6 +14,8 @@
 #include "../scratch.h"
 #include "../threadpool.h"
 #include "args.h"
+#include "call.h"
+#include "entries.h"
 
 #ifndef LOGITKIT_VERSION
 #define LOGITKIT_VERSION "0.0.0"
@@ -22,51 +24,9 @@
 namespace logitkit {
 namespace {
 
-const KernelTable& active(const Napi::Env& env) {
-  const Dispatch& d = dispatch();
-  if (!d.active) throw Napi::Error::New(env, d.error);
-  return *d.active;
-}
-
-void check_length(const Napi::Env& env, const View& v, size_t expected, const char* name) {
-  if (v.length != expected)
-    throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(expected) +
-                                         " elements, got " + std::to_string(v.length));
-}
-
-void check_no_overlap(const Napi::Env& env, const View& out, const View& in, const char* out_name,
-                      const char* in_name, bool allow_same) {
-  if (!overlap(out, in)) return;
-  if (allow_same && same_range(out, in) && out.type == in.type) return;
-  throw Napi::RangeError::New(env, std::string(out_name) + ": expected " +
-                                       (allow_same ? std::string(in_name) + " itself or memory that does not overlap it"
-                                                   : std::string("memory that does not overlap ") + in_name) +
-                                       ", got a view that overlaps " + in_name);
-}
-
 Dims dims(const Napi::CallbackInfo& info, size_t first) {
   return Dims{dimension(info[first], "outer"), dimension(info[first + 1], "classes"),
               dimension(info[first + 2], "inner")};
-}
-
-// A checked call: everything the kernels need, gathered and validated on the JS thread, so that
-// run() can happen there (sync) or on a libuv worker (async) alike. Held by value, with its
-// lambda's own type: a sync call allocates nothing here (a std::function and a vector of buffers
-// were a malloc and a free each, on every call); AsyncCall type-erases it.
-struct Buffers {
-  Napi::Value v[5];
-  size_t n = 0;
-  void add(Napi::Value b) { v[n++] = b; }
-};
-template <class F>
-struct Call {
-  F run;
-  Buffers buffers;     // kept alive (and checked for detaching) by async calls
-  Napi::Value result;  // what the promise resolves to, or undefined for a number
-};
-template <class F>
-Call<F> make_call(F run) {
-  return Call<F>{std::move(run), Buffers{}, Napi::Value()};
 }
 
 // softmax(x, y, outer, C, inner, temperature, log)
@@ -257,73 +217,6 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   return c.result.IsUndefined() ? Napi::Number::New(info.Env(), r) : info.Env().Undefined();
 }
 
-// Async: the checked call runs on a libuv worker thread (which splits it over the pool like a sync
-// call). The buffers stay referenced until it completes; if one was detached meanwhile (transferred
-// or structuredClone'd away), the promise rejects instead of resolving to an array with no memory.
-class AsyncCall : public Napi::AsyncWorker {
- public:
-  template <class F>
-  AsyncCall(Napi::Env env, Call<F> call)
-      : Napi::AsyncWorker(env, "logitkit"), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(call.run)) {
-    for (size_t i = 0; i < call.buffers.n; ++i) refs_.push_back(Napi::Persistent(call.buffers.v[i].template As<Napi::Object>()));
-    has_result_ = !call.result.IsUndefined();
-    if (has_result_) result_ = Napi::Persistent(call.result.template As<Napi::Object>());
-  }
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      value_ = run_();
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    for (const Napi::ObjectReference& r : refs_) {
-      napi_value buffer = nullptr;
-      napi_get_typedarray_info(env, r.Value(), nullptr, nullptr, nullptr, &buffer, nullptr);
-      bool detached = false;
-      if (buffer) napi_is_detached_arraybuffer(env, buffer, &detached);
-      if (detached) {
-        deferred_.Reject(Napi::TypeError::New(env, "a buffer of this call was detached while the call was in flight; its result is lost").Value());
-        return;
-      }
-    }
-    if (has_result_) deferred_.Resolve(result_.Value());
-    else deferred_.Resolve(Napi::Number::New(env, value_));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-  // When a worker is terminated while its call is in flight, its environment is torn down and
-  // settling the promise fails; node-addon-api reports that as a C++ exception, which must not
-  // reach libuv (std::terminate: the whole process would die). Nothing can observe the promise
-  // any more, so the failure is dropped (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS covers the
-  // rethrow inside node-addon-api; this covers the rest, e.g. opening the handle scope).
-  void OnWorkComplete(Napi::Env env, napi_status status) override {
-    try {
-      Napi::AsyncWorker::OnWorkComplete(env, status);
-    } catch (...) {
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::function<double()> run_;
-  std::vector<Napi::ObjectReference> refs_;
-  Napi::ObjectReference result_;
-  bool has_result_ = false;
-  double value_ = 0;
-};
-
-template <class F>
-Napi::Value Queue(const Napi::CallbackInfo& info, Call<F> call) {
-  auto* w = new AsyncCall(info.Env(), std::move(call));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
-}
-
 Napi::Value SoftmaxAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_softmax(info)); }
 Napi::Value CrossEntropyAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_cross_entropy(info, true)); }
 
@@ -398,6 +291,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  init_sigmoid(env, exports);
   return exports;
 }
 

@@ -1,7 +1,11 @@
 #include "args.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+
+#include "../dispatch.h"
 
 namespace logitkit {
 
@@ -87,5 +91,53 @@ bool overlap(const View& a, const View& b) {
 }
 
 bool same_range(const View& a, const View& b) { return a.data == b.data && a.bytes == b.bytes; }
+
+const KernelTable& active(const Napi::Env& env) {
+  const Dispatch& d = dispatch();
+  if (!d.active) throw Napi::Error::New(env, d.error);
+  return *d.active;
+}
+
+void check_length(const Napi::Env& env, const View& v, size_t expected, const char* name) {
+  if (v.length != expected)
+    throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(expected) +
+                                         " elements, got " + std::to_string(v.length));
+}
+
+void check_no_overlap(const Napi::Env& env, const View& out, const View& in, const char* out_name,
+                      const char* in_name, bool allow_same) {
+  if (!overlap(out, in)) return;
+  if (allow_same && same_range(out, in) && out.type == in.type) return;
+  throw Napi::RangeError::New(env, std::string(out_name) + ": expected " +
+                                       (allow_same ? std::string(in_name) + " itself or memory that does not overlap it"
+                                                   : std::string("memory that does not overlap ") + in_name) +
+                                       ", got a view that overlaps " + in_name);
+}
+
+std::string js_number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (v == 0) return "0";
+  // shortest round-trip digits d1.d2...dk and decimal exponent e, then ECMAScript's Number::toString
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific);
+  std::string sci(buf, r.ptr);
+  const size_t epos = sci.find('e');
+  std::string digits = sci.substr(0, 1) + (epos > 2 ? sci.substr(2, epos - 2) : "");
+  const int e = std::atoi(sci.c_str() + epos + 1);
+  const int k = static_cast<int>(digits.size()), n = e + 1;  // value = 0.digits * 10^n
+  std::string out = v < 0 ? "-" : "";
+  if (k <= n && n <= 21) {
+    out += digits + std::string(n - k, '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, n) + "." + digits.substr(n);
+  } else if (-6 < n && n <= 0) {
+    out += "0." + std::string(-n, '0') + digits;
+  } else {
+    out += digits.substr(0, 1) + (k > 1 ? "." + digits.substr(1) : "") + "e" + (n - 1 >= 0 ? "+" : "-") +
+           std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
 
 }  // namespace logitkit

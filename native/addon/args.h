@@ -38,4 +38,18 @@ bool same_range(const View& a, const View& b);
 
 const char* type_name(napi_typedarray_type t);
 
+// v as JavaScript's String(v) writes it (shortest round trip; NaN, Infinity, 1e+21, 1e-7).
+std::string js_number(double v);
+
+struct KernelTable;
+// The kernels dispatch.cc chose (an Error if LOGITKIT_ISA named one this CPU lacks).
+const KernelTable& active(const Napi::Env& env);
+
+// RangeError "<name>: expected <n> elements, got <m>" unless v has `expected` elements.
+void check_length(const Napi::Env& env, const View& v, size_t expected, const char* name);
+
+// RangeError unless `out` and `in` share no byte; with allow_same, out may also be exactly in.
+void check_no_overlap(const Napi::Env& env, const View& out, const View& in, const char* out_name,
+                      const char* in_name, bool allow_same);
+
 }  // namespace logitkit

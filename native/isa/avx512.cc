@@ -32,6 +32,7 @@ struct F32 {
   static R add(R a, R b) { return _mm512_add_ps(a, b); }
   static R sub(R a, R b) { return _mm512_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static R div(R a, R b) { return _mm512_div_ps(a, b); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R fms(R a, R b, R c) { return _mm512_fmsub_ps(a, b, c); }
   static R max(R a, R b) { return _mm512_max_ps(a, b); }  // b on unordered lanes

@@ -21,6 +21,7 @@ struct F32Ops {
   static R add(R a, R b) { return vaddq_f32(a, b); }
   static R sub(R a, R b) { return vsubq_f32(a, b); }
   static R mul(R a, R b) { return vmulq_f32(a, b); }
+  static R div(R a, R b) { return vdivq_f32(a, b); }
   static R fma(R a, R b, R c) { return vfmaq_f32(c, a, b); }
   static R fms(R a, R b, R c) { return vnegq_f32(vfmsq_f32(c, a, b)); }
   static R max(R a, R b) { return vmaxq_f32(a, b); }  // NaN if either is NaN

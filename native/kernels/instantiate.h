@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cross_entropy.h"
+#include "sigmoid.h"
 #include "softmax.h"
 #include "table.h"
 
@@ -26,6 +27,10 @@ Kernels<typename V::T> make_kernels() {
   k.ce_stats = &CK::stats;
   k.grad = &CK::grad;
   k.exp = &SK::exp;
+  k.sigmoid = &SigmoidKernels<V>::sigmoid;
+  k.log_sigmoid = &SigmoidKernels<V>::log_sigmoid;
+  k.bce = &SigmoidKernels<V>::bce;
+  k.outside_unit = &SigmoidKernels<V>::outside_unit;
   return k;
 }
 

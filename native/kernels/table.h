@@ -66,6 +66,20 @@ struct CrossEntropyStats {
   double d0, a0, d1, a1;
 };
 
+// Binary cross-entropy with logits over a flat range of elements of rows of C classes.
+template <class T>
+struct BceArgs {
+  const T* x;              // logits
+  const T* y;              // targets in [0, 1], same layout
+  size_t C;                // classes: the last dimension (selects per-class weights)
+  const T* pos_weight;     // C weights of the positive term, or nullptr
+  const T* weight;         // C (per class) or one per element, or nullptr
+  bool weight_per_element;
+  T* out;                  // per-element losses, or nullptr
+  T* grad;                 // d loss / d logits (times grad_scale), or nullptr
+  double grad_scale;       // 1, or 1/elements for 'mean'
+};
+
 template <class T>
 struct Kernels {
   size_t lanes;  // elements per register
@@ -99,6 +113,15 @@ struct Kernels {
 
   // y = exp(x) for x <= 0: the kernels' exponential alone (tests, benchmark ceiling).
   void (*exp)(const T* x, T* y, size_t n);
+
+  // Elementwise y = sigmoid(x), y = log(sigmoid(x)) (sigmoid.h); y may equal x.
+  void (*sigmoid)(const T* x, T* y, size_t n);
+  void (*log_sigmoid)(const T* x, T* y, size_t n);
+  // BCE of elements [i0, i1): returns the sum of their losses, writes out / grad when given, sets
+  // *bad when a target is outside [0, 1].
+  DD (*bce)(const BceArgs<T>& a, size_t i0, size_t i1, bool* bad);
+  // The index of the first of y[0..n) outside [0, 1] (NaN included), or n.
+  size_t (*outside_unit)(const T* y, size_t n);
 };
 
 struct KernelTable {

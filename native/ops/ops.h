@@ -45,6 +45,29 @@ struct CrossEntropyInput {
 template <class T>
 double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in);
 
+// y = sigmoid(x) (or log(sigmoid(x))) elementwise; y may equal x.
+template <class T>
+void sigmoid(const KernelTable& table, const T* x, T* y, size_t n, bool log);
+
+template <class T>
+struct BceInput {
+  const T* x;
+  const T* y;               // targets, n entries in [0, 1]
+  size_t n;
+  size_t C;                 // the last dimension (per-class weights)
+  const T* pos_weight;      // C entries or null
+  const T* weight;          // C or n entries, or null
+  bool weight_per_element;
+  Reduction reduction;
+  T* out;                   // n per-element losses for Reduction::None, else null
+  T* grad;                  // n entries, or null
+};
+
+// Binary cross-entropy with logits; returns the reduced loss (NaN for Reduction::None). A target
+// outside [0, 1] sets *bad_target to the first such position (else SIZE_MAX), with nothing written.
+template <class T>
+double binary_cross_entropy(const KernelTable& table, const BceInput<T>& in, size_t* bad_target);
+
 // Converts class-index targets to int64, mapping `ignore` to -1. Returns the position of the first
 // value that is neither `ignore` nor in [0, C) (stored in out at that position, as read), or n when
 // all are valid. Each target is read once: the copy is what the kernels use.

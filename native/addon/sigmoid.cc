@@ -1,0 +1,164 @@
+// N-API entry points of the sigmoid family: sigmoid / logSigmoid (elementwise) and binary
+// cross-entropy with logits, sync and async. Each unpacks and re-checks its arguments (args.h)
+// before the first byte of output is written, then hands raw pointers to the ops layer.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "../ops/ops.h"
+#include "args.h"
+#include "call.h"
+#include "entries.h"
+
+namespace logitkit {
+namespace {
+
+void same_type(const Napi::Env& env, const View& v, const View& like, const char* name) {
+  if (v.type != like.type)
+    throw Napi::TypeError::New(env, std::string(name) + ": expected " + type_name(like.type) + ", got " + type_name(v.type));
+}
+
+bool given(const Napi::Value& v) { return !v.IsNull() && !v.IsUndefined(); }
+
+// sigmoid(x, out, log)
+auto parse_sigmoid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& table = active(env);
+  const View x = float_array(info[0], "x");
+  const View y = float_array(info[1], "out");
+  const bool log = info[2].ToBoolean();
+  same_type(env, y, x, "out");
+  check_length(env, y, x.length, "out");
+  check_no_overlap(env, y, x, "out", "x", true);
+  auto c = make_call([&table, x, y, log]() {
+    if (x.type == napi_float32_array)
+      sigmoid(table, static_cast<const float*>(x.data), static_cast<float*>(y.data), x.length, log);
+    else
+      sigmoid(table, static_cast<const double*>(x.data), static_cast<double*>(y.data), x.length, log);
+    return 0.0;
+  });
+  c.buffers.add(info[0]);
+  c.buffers.add(info[1]);
+  c.result = info[1];
+  return c;
+}
+
+template <class T>
+double run_bce(const KernelTable& table, const View& x, const View& t, size_t C, const View* pw,
+               const View* w, Reduction red, const View* out, const View* grad) {
+  BceInput<T> in{};
+  in.x = static_cast<const T*>(x.data);
+  in.y = static_cast<const T*>(t.data);
+  in.n = x.length;
+  in.C = C;
+  in.pos_weight = pw ? static_cast<const T*>(pw->data) : nullptr;
+  in.weight = w ? static_cast<const T*>(w->data) : nullptr;
+  in.weight_per_element = w && w->length != C;
+  in.reduction = red;
+  in.out = out ? static_cast<T*>(out->data) : nullptr;
+  in.grad = grad ? static_cast<T*>(grad->data) : nullptr;
+  size_t bad = SIZE_MAX;
+  const double loss = binary_cross_entropy(table, in, &bad);
+  if (bad != SIZE_MAX)
+    throw RangeFailure("target[" + std::to_string(bad) + "] = " + js_number(static_cast<double>(in.y[bad])) +
+                       " is out of range [0, 1]");
+  return loss;
+}
+
+// bce(logits, target, C, posWeight, weight, reduction, out, grad)
+auto parse_bce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& table = active(env);
+  const View x = float_array(info[0], "logits");
+  const View t = float_array(info[1], "target");
+  const size_t C = dimension(info[2], "classes");
+  const double red_code = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : -1;
+  same_type(env, t, x, "target");
+  check_length(env, t, x.length, "target");
+  if (x.length > 0 && (C == 0 || x.length % C != 0))
+    throw Napi::RangeError::New(env, "classes: expected a divisor of logits.length = " + std::to_string(x.length) + ", got " + std::to_string(C));
+  if (!(red_code == 0 || red_code == 1 || red_code == 2))
+    throw Napi::RangeError::New(env, "reduction: expected 'mean', 'sum' or 'none'");
+  const Reduction red = static_cast<Reduction>(static_cast<int>(red_code));
+  const bool has_pw = given(info[3]), has_w = given(info[4]), has_out = given(info[6]), has_grad = given(info[7]);
+  View pw{}, w{}, out{}, grad{};
+  if (has_pw) {
+    pw = float_array(info[3], "posWeight");
+    same_type(env, pw, x, "posWeight");
+    check_length(env, pw, C, "posWeight");
+  }
+  if (has_w) {
+    w = float_array(info[4], "weight");
+    same_type(env, w, x, "weight");
+    if (w.length != C) check_length(env, w, x.length, "weight");
+  }
+  if (red == Reduction::None) {
+    if (!has_out) throw Napi::TypeError::New(env, "out: expected a Float32Array or Float64Array for reduction 'none', got undefined");
+    out = float_array(info[6], "out");
+    same_type(env, out, x, "out");
+    check_length(env, out, x.length, "out");
+  } else if (has_out) {
+    throw Napi::TypeError::New(env, "out: only used with reduction 'none'");
+  }
+  if (has_grad) {
+    grad = float_array(info[7], "grad");
+    same_type(env, grad, x, "grad");
+    check_length(env, grad, x.length, "grad");
+  }
+  // Outputs may be the logits themselves (elementwise: each register is read before it is written),
+  // and must overlap no other input and not each other.
+  for (int k = 0; k < 2; ++k) {
+    const bool has = k == 0 ? has_out : has_grad;
+    if (!has) continue;
+    const View& o = k == 0 ? out : grad;
+    const char* name = k == 0 ? "out" : "grad";
+    check_no_overlap(env, o, x, name, "logits", true);
+    check_no_overlap(env, o, t, name, "target", false);
+    if (has_pw) check_no_overlap(env, o, pw, name, "posWeight", false);
+    if (has_w) check_no_overlap(env, o, w, name, "weight", false);
+  }
+  if (has_out && has_grad) check_no_overlap(env, grad, out, "grad", "out", false);
+  auto c = make_call([&table, x, t, C, pw, w, out, grad, has_pw, has_w, has_out, has_grad, red]() {
+    const View* ppw = has_pw ? &pw : nullptr;
+    const View* pww = has_w ? &w : nullptr;
+    const View* po = has_out ? &out : nullptr;
+    const View* pg = has_grad ? &grad : nullptr;
+    return x.type == napi_float32_array ? run_bce<float>(table, x, t, C, ppw, pww, red, po, pg)
+                                        : run_bce<double>(table, x, t, C, ppw, pww, red, po, pg);
+  });
+  c.buffers.add(info[0]);
+  c.buffers.add(info[1]);
+  if (has_pw) c.buffers.add(info[3]);
+  if (has_w) c.buffers.add(info[4]);
+  if (has_out) c.buffers.add(info[6]);
+  if (has_grad) c.buffers.add(info[7]);
+  c.result = red == Reduction::None ? info[6] : env.Undefined();
+  return c;
+}
+
+Napi::Value Sigmoid(const Napi::CallbackInfo& info) {
+  parse_sigmoid(info).run();
+  return info.Env().Undefined();
+}
+
+Napi::Value Bce(const Napi::CallbackInfo& info) {
+  auto c = parse_bce(info);
+  const double r = run_sync(info.Env(), c);
+  return c.result.IsUndefined() ? Napi::Number::New(info.Env(), r) : info.Env().Undefined();
+}
+
+Napi::Value SigmoidAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_sigmoid(info)); }
+Napi::Value BceAsync(const Napi::CallbackInfo& info) { return Queue(info, parse_bce(info)); }
+
+}  // namespace
+
+void init_sigmoid(Napi::Env env, Napi::Object exports) {
+  exports.Set("sigmoid", Napi::Function::New(env, Sigmoid, "sigmoid"));
+  exports.Set("sigmoidAsync", Napi::Function::New(env, SigmoidAsync, "sigmoidAsync"));
+  exports.Set("bce", Napi::Function::New(env, Bce, "bce"));
+  exports.Set("bceAsync", Napi::Function::New(env, BceAsync, "bceAsync"));
+}
+
+}  // namespace logitkit
