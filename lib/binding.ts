@@ -28,6 +28,19 @@ export interface NativeBinding {
   ): number | undefined;
   softmaxAsync(x: FloatArray, out: FloatArray, outer: number, classes: number, inner: number, temperature: number, log: boolean): Promise<FloatArray>;
   crossEntropyAsync(...args: Parameters<NativeBinding['crossEntropy']>): Promise<number | FloatArray>;
+  sigmoid(x: FloatArray, out: FloatArray, log: boolean): void;
+  sigmoidAsync(x: FloatArray, out: FloatArray, log: boolean): Promise<FloatArray>;
+  bce(
+    logits: FloatArray,
+    target: FloatArray,
+    classes: number,
+    posWeight: FloatArray | null,
+    weight: FloatArray | null,
+    reduction: number,
+    out: FloatArray | null,
+    grad: FloatArray | null,
+  ): number | undefined;
+  bceAsync(...args: Parameters<NativeBinding['bce']>): Promise<number | FloatArray>;
   exp(x: FloatArray, out: FloatArray): void;
   readPass(x: FloatArray): number;
   isDetached(buffer: ArrayBufferLike): boolean;

@@ -7,8 +7,14 @@ export {
   logSoftmaxAsync,
   crossEntropy,
   crossEntropyAsync,
+  sigmoid,
+  logSigmoid,
+  sigmoidAsync,
+  logSigmoidAsync,
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsAsync,
   info,
   setNumThreads,
   getNumThreads,
 } from './index.js';
-export type { Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SoftmaxOptions } from './index.js';
+export type { BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SigmoidOptions, SoftmaxOptions } from './index.js';

@@ -1,5 +1,6 @@
 /**
- * logitkit: batched, numerically stable softmax, log-softmax and cross-entropy on the CPU, in
+ * logitkit: batched, numerically stable softmax, log-softmax, cross-entropy, sigmoid and binary
+ * cross-entropy on the CPU, in
  * SIMD C++ (AVX2, AVX-512, NEON) behind validated TypeScript.
  * @packageDocumentation
  */
@@ -9,7 +10,15 @@ import { describe, rangeError, typeError } from './validate.js';
 
 export { softmax, logSoftmax, softmaxAsync, logSoftmaxAsync } from './softmax.js';
 export { crossEntropy, crossEntropyAsync } from './crossEntropy.js';
-export type { Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SoftmaxOptions } from './types.js';
+export {
+  sigmoid,
+  logSigmoid,
+  sigmoidAsync,
+  logSigmoidAsync,
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsAsync,
+} from './sigmoid.js';
+export type { BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SigmoidOptions, SoftmaxOptions } from './types.js';
 
 /** Version, SIMD path in use (and all this CPU supports), thread count, the addon file loaded. */
 export function info(): Info {

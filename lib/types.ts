@@ -46,6 +46,28 @@ export interface CrossEntropyOptions<T extends FloatArray = FloatArray> {
   out?: T;
 }
 
+/** Options of {@link sigmoid} and {@link logSigmoid}. */
+export interface SigmoidOptions<T extends FloatArray = FloatArray> {
+  /** Where to write the result: same type and length as `x`, or `x` itself (in place). */
+  out?: T;
+}
+
+/** Options of {@link binaryCrossEntropyWithLogits}. */
+export interface BceOptions<T extends FloatArray = FloatArray> {
+  /** Dimensions of `logits`, row-major; its last dimension is the class count of `posWeight` and a per-class `weight`. Default `[logits.length]`. */
+  shape?: readonly number[];
+  /** Weights: one per class (the last dimension) or one per element; same type as `logits`. */
+  weight?: T;
+  /** Weights of the positive term, one per class (the last dimension): finite and >= 0. */
+  posWeight?: T;
+  /** Default 'mean': the sum of the losses divided by the number of elements (PyTorch's rule). */
+  reduction?: Reduction;
+  /** With reduction 'none': where the per-element losses go (same type and length as `logits`; may be `logits` itself). */
+  out?: T;
+  /** Receives d loss / d logits for the chosen reduction ('none': of the sum of the losses); may be `logits` itself. */
+  grad?: T;
+}
+
 /** Which file the native addon was loaded from (see the README's Install section). */
 export interface Binary {
   /** 'prebuilt': shipped in the package; 'source build': built here (`npx logitkit build`, `npm ci`); 'LOGITKIT_ADDON': named by that variable. */

@@ -12,13 +12,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { bits, checkClose, lk, relErr, TOL } from './helpers.js';
-import { refCrossEntropy, refSoftmax } from './reference.js';
+import { refBce, refCrossEntropy, refLogSigmoid, refSigmoid, refSoftmax } from './reference.js';
 
 const SCALE = process.env.LOGITKIT_TEST_EMULATED ? 0.1 : 1;
 const CASES = 10_000 * SCALE;
 const RUNS = {
   softmax: Math.round(CASES * 0.15),
   crossEntropy: Math.round(CASES * 0.15),
+  sigmoid: Math.round(CASES * 0.05),
+  bce: Math.round(CASES * 0.1),
   garbageSync: Math.round(CASES * 0.5),
   garbageAsync: Math.round(CASES * 0.2),
 };
@@ -59,6 +61,78 @@ function values(n: number): fc.Arbitrary<number[]> {
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 describe('property: valid calls match the float64 reference', () => {
+  it(`sigmoid and logSigmoid, ${RUNS.sigmoid} cases`, () => {
+    const arb = fc
+      .record({ n: fc.integer({ min: 0, max: 300 }), dtype: fc.constantFrom('f32' as const, 'f64' as const), log: fc.boolean() })
+      .chain((c) => values(c.n).map((v) => ({ ...c, v })));
+    fc.assert(
+      fc.property(arb, ({ dtype, log, v }) => {
+        const x = CTORS[dtype].from(v);
+        const unit = dtype === 'f32' ? 2 ** -23 : 2 ** -52;
+        if (log) {
+          checkClose(lk.logSigmoid(x), Float64Array.from(x, refLogSigmoid), 2 * unit, 'log', 0, 'logSigmoid');
+        } else {
+          const y = lk.sigmoid(x);
+          for (let i = 0; i < x.length; i++) {
+            const r = refSigmoid(x[i]);
+            if (Number.isNaN(r) ? !Number.isNaN(y[i]) : !(Math.abs(y[i] - r) <= 2 * Math.max(unit * 2 ** Math.floor(Math.log2(Math.abs(r) || 1)), dtype === 'f32' ? 2 ** -149 : 2 ** -1074)))
+              throw new Error(`sigmoid(${x[i]}) = ${y[i]}, expected ${r}`);
+          }
+        }
+      }),
+      { numRuns: RUNS.sigmoid },
+    );
+  });
+
+  it(`binaryCrossEntropyWithLogits with every option, ${RUNS.bce} cases`, () => {
+    const arb = fc
+      .record({
+        shape: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 3 }),
+        long: fc.integer({ min: 0, max: 300 }),
+        dtype: fc.constantFrom('f32' as const, 'f64' as const),
+        reduction: fc.constantFrom('mean' as const, 'sum' as const, 'none' as const),
+        weight: fc.constantFrom('none', 'class', 'element'),
+        posWeight: fc.boolean(),
+        withGrad: fc.boolean(),
+        seed: fc.integer(),
+      })
+      .map((c) => ({ ...c, shape: c.shape.length === 1 ? [c.long] : c.shape }))
+      .chain((c) => values(size(c.shape)).map((v) => ({ ...c, v })));
+    fc.assert(
+      fc.property(arb, ({ shape, dtype, reduction, weight, posWeight, withGrad, seed, v }) => {
+        const ctor = CTORS[dtype];
+        const n = size(shape);
+        const C = shape[shape.length - 1];
+        let s = seed >>> 0;
+        const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+        const x = ctor.from(v);
+        const y = ctor.from({ length: n }, () => (next() < 0.3 ? Math.round(next()) : next()));
+        const w = weight === 'none' ? undefined : ctor.from({ length: weight === 'class' ? C : n }, () => 2 * next());
+        const pw = posWeight ? ctor.from({ length: C }, () => 4 * next()) : undefined;
+        const opts = { shape, reduction, weight: w, posWeight: pw };
+        const ref = refBce(x, y, Math.max(C, 1), opts);
+        const grad = withGrad ? new ctor(n) : undefined;
+        const got = lk.binaryCrossEntropyWithLogits(x, y, { ...opts, grad } as never) as number | Float;
+        const tol = dtype === 'f32' ? 1e-6 : 1e-14;
+        const unit = 4 * (dtype === 'f32' ? 2 ** -149 : 2 ** -1074); // results in the subnormal range
+        const ok = (g: number, r: number) => relErr(g, r) <= tol || Math.abs(g - r) <= unit;
+        if (reduction === 'none') {
+          const losses = got as Float;
+          for (let i = 0; i < n; i++) if (!ok(losses[i], ref.losses[i])) throw new Error(`loss[${i}] = ${losses[i]}, expected ${ref.losses[i]}`);
+        } else if (!(n === 0 && reduction === 'mean' ? Number.isNaN(got) : relErr(got as number, ref.loss) <= tol)) {
+          throw new Error(`${reduction} = ${got}, expected ${ref.loss}`);
+        }
+        if (grad) {
+          for (let i = 0; i < n; i++) {
+            const r = ref.grad[i];
+            if (Number.isNaN(r) ? !Number.isNaN(grad[i]) : !(Math.abs(grad[i] - r) <= tol * ref.gradMagnitude[i] + unit)) throw new Error(`grad[${i}] = ${grad[i]}, expected ${r}`);
+          }
+        }
+      }),
+      { numRuns: RUNS.bce },
+    );
+  });
+
   it(`softmax and logSoftmax, ${RUNS.softmax} cases`, () => {
     const arb = fc
       .record({ sa: shapeAndAxis, dtype: fc.constantFrom('f32' as const, 'f64' as const), log: fc.boolean(), temperature: fc.option(fc.double({ min: 0.05, max: 20, noNaN: true }), { nil: undefined }) })
@@ -323,10 +397,37 @@ const crossEntropyCall = fc.record({
   }),
 });
 
+/** Targets for binary cross-entropy: mostly in [0, 1], sometimes not (1.5, -0.25, NaN). */
+const unitArr = fc.tuple(floatArr, fc.integer({ min: 0, max: 40 })).map(([a, bad]) => {
+  for (let i = 0; i < a.length; i++) a[i] = Math.abs(Math.sin(i * 3.3));
+  if (bad < a.length) a[bad] = [1.5, -0.25, NaN][bad % 3];
+  return a;
+});
+
+const sigmoidCall = fc.record({
+  fn: fc.constantFrom('sigmoid', 'logSigmoid'),
+  x: anyValue(floatArr),
+  opts: options({ out: floatArr }),
+});
+
+const bceCall = fc.record({
+  fn: fc.constant('binaryCrossEntropyWithLogits'),
+  x: anyValue(floatArr),
+  target: anyValue(fc.oneof({ weight: 3, arbitrary: unitArr }, { weight: 1, arbitrary: floatArr })),
+  opts: options({
+    shape: shapeFor,
+    reduction: fc.constantFrom('mean', 'sum', 'none', 'avg'),
+    weight: floatArr,
+    posWeight: fc.oneof(floatArr, unitArr),
+    grad: floatArr,
+    out: floatArr,
+  }),
+});
+
 const threadsCall = fc.record({ fn: fc.constant('setNumThreads'), x: junk });
 
-const MESSAGE = /^(options(\.\w+)?|x|logits|target|shape(\[\d+\])?|axis|out|grad|weight|temperature|reduction|ignoreIndex|labelSmoothing|n): expected .+, got .+$/s;
-const TARGET_MESSAGE = /^target\[\d+\] = -?\d+ is out of range \[0, \d+\)$/;
+const MESSAGE = /^(options(\.\w+)?|x|logits|target|shape(\[\d+\])?|axis|out|grad|weight|posWeight(\[\d+\])?|temperature|reduction|ignoreIndex|labelSmoothing|n): expected .+, got .+$/s;
+const TARGET_MESSAGE = /^target\[\d+\] = (-?\d+ is out of range \[0, \d+\)|(-?[\d.e+-]+|NaN|-?Infinity) is out of range \[0, 1\])$/;
 
 type Call = { fn: string; x: unknown; target?: unknown; opts?: unknown };
 
@@ -341,7 +442,8 @@ function prepareCall(call: Call): { args: unknown[]; views: ArrayBufferView[] } 
   const x = made(call.x);
   if (call.fn.startsWith('setNumThreads')) return { args: [x], views };
   let opts: unknown;
-  const target = call.fn.startsWith('crossEntropy') ? made(call.target) : undefined;
+  const twoInputs = call.fn.startsWith('crossEntropy') || call.fn.startsWith('binaryCrossEntropy');
+  const target = twoInputs ? made(call.target) : undefined;
   if (call.opts instanceof OptionsSpec) {
     const entries: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(call.opts.entries)) entries[k] = made(v);
@@ -349,7 +451,7 @@ function prepareCall(call: Call): { args: unknown[]; views: ArrayBufferView[] } 
   } else {
     opts = made(call.opts);
   }
-  return { args: call.fn.startsWith('crossEntropy') ? [x, target, opts] : [x, opts], views };
+  return { args: twoInputs ? [x, target, opts] : [x, opts], views };
 }
 
 const snapshot = (views: ArrayBufferView[]) => views.map((v) => (v.byteLength === 0 ? '' : bits(v as Float32Array)));
@@ -366,7 +468,13 @@ function checkOutcome(error: unknown, before: string[], views: ArrayBufferView[]
   }
 }
 
-const allCalls = fc.oneof({ weight: 4, arbitrary: softmaxCall }, { weight: 5, arbitrary: crossEntropyCall }, { weight: 1, arbitrary: threadsCall });
+const allCalls = fc.oneof(
+  { weight: 4, arbitrary: softmaxCall },
+  { weight: 5, arbitrary: crossEntropyCall },
+  { weight: 2, arbitrary: sigmoidCall },
+  { weight: 3, arbitrary: bceCall },
+  { weight: 1, arbitrary: threadsCall },
+);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const api = lk as unknown as Record<string, (...args: any[]) => any>;
 
@@ -407,7 +515,7 @@ describe('property: garbage in, a TypeError or RangeError out, nothing written',
   });
 
   it(`every async function rejects and never throws, ${RUNS.garbageAsync} cases`, async () => {
-    const asyncCalls = fc.oneof(softmaxCall, crossEntropyCall).map((c) => ({ ...c, fn: `${c.fn}Async` }));
+    const asyncCalls = fc.oneof(softmaxCall, crossEntropyCall, sigmoidCall, bceCall).map((c) => ({ ...c, fn: `${c.fn}Async` }));
     let rejected = 0;
     await fc.assert(
       fc.asyncProperty(asyncCalls, async (call: Call) => {

@@ -250,3 +250,136 @@ export function randn(n: number, seed: number, scale = 1): Float64Array {
   }
   return out;
 }
+
+// ------------------------------------------------------------------------------------------------
+// Sigmoid family. exp in double-double (ddExp) so that float64 results can be judged in ulps.
+
+const LN2_HI = 0.6931471805599453;
+const LN2_LO = 2.3190468138462996e-17;
+const INV_FACT = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880, 1 / 3628800, 1 / 39916800];
+
+function ddMul(ah: number, al: number, bh: number, bl: number): [number, number] {
+  const [p, pe] = twoProd(ah, bh);
+  return twoSum(p, pe + ah * bl + al * bh);
+}
+
+/** exp(x) for finite x <= 0 as a double-double (relative error ~1e-29), scaled by 2^scale. */
+function ddExpScaled(x: number): { hi: number; lo: number; k: number } {
+  if (x < -1500) return { hi: 0, lo: 0, k: 0 }; // far below the smallest subnormal
+  const k = Math.round(x / Math.LN2);
+  const [p, pe] = twoProd(k, LN2_HI);
+  const [s, se] = twoSum(x, -p);
+  let [rh, rl] = twoSum(s, se - pe - k * LN2_LO);
+  rh /= 1024;
+  rl /= 1024;
+  // Taylor series of exp(r), |r| <= 3.4e-4: eleven terms leave < 1e-40
+  let h = INV_FACT[11];
+  let l = 0;
+  for (let i = 10; i >= 0; i--) {
+    [h, l] = ddMul(h, l, rh, rl);
+    [h, l] = twoSum(h, l + INV_FACT[i]);
+  }
+  for (let i = 0; i < 10; i++) [h, l] = ddMul(h, l, h, l);
+  return { hi: h, lo: l, k };
+}
+
+/** 2^k exactly (k >= -1074). */
+function pow2(k: number): number {
+  return k < -1022 ? 2 ** (k + 600) * 2 ** -600 : 2 ** k;
+}
+
+/**
+ * sigmoid(x) as the nearest double to a double-double (hi + lo), and sigmoid(-x): for x >= 0,
+ * 1 / (1 + e) and e / (1 + e) with e = exp(-x); the reverse for x < 0.
+ */
+export function refSigmoid(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x === Infinity) return 1;
+  if (x === -Infinity) return 0;
+  const a = -Math.abs(x);
+  const { hi, lo, k } = ddExpScaled(a);
+  // e = (hi + lo) 2^k; 1 + e as dh + dl (e < 2^-1000 leaves 1)
+  const e = (hi + lo) * pow2(k);
+  const eh = k > -1000 ? hi * pow2(k) : 0;
+  const el = k > -1000 ? lo * pow2(k) : 0;
+  const [dh, dl] = twoSum(1, eh);
+  const d2 = dl + el;
+  if (x >= 0) {
+    // 1 / (dh + d2)
+    const q = 1 / dh;
+    const [p, pe] = twoProd(q, dh);
+    return q + q * (1 - p - pe - q * d2);
+  }
+  if (k <= -1000) return e; // e / (1 + e) = e to far below an ulp
+  // (eh + el) / (dh + d2)
+  const q = eh / dh;
+  const [p, pe] = twoProd(q, dh);
+  return q + (eh - p - pe + el - q * d2) / dh;
+}
+
+/** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), in double with the exponential's low part carried. */
+export function refLogSigmoid(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x === Infinity) return 0;
+  if (x === -Infinity) return -Infinity;
+  return Math.min(x, 0) - softplusTail(x);
+}
+
+/** log1p(exp(-|x|)) to about an ulp of double. */
+function softplusTail(x: number): number {
+  const { hi, lo, k } = ddExpScaled(-Math.abs(x));
+  const eh = hi * pow2(k);
+  const el = lo * pow2(k);
+  return Math.log1p(eh) + el / (1 + eh);
+}
+
+/** softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)). */
+export function softplus(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x === Infinity) return Infinity;
+  if (x === -Infinity) return 0;
+  return Math.max(x, 0) + softplusTail(x);
+}
+
+export interface RefBce {
+  losses: Float64Array; // per element
+  loss: number; // reduced
+  grad: Float64Array; // of the reduction
+  gradMagnitude: Float64Array; // |w| (|b sigmoid(x)| + |c sigmoid(-x)|) * scale: the scale of grad's cancellation
+}
+
+/** binary_cross_entropy_with_logits in float64, with the limits PyTorch leaves NaN (see sigmoid.h). */
+export function refBce(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  C: number,
+  opts: { weight?: ArrayLike<number>; posWeight?: ArrayLike<number>; reduction?: 'mean' | 'sum' | 'none'; lossOnly?: boolean } = {},
+): RefBce {
+  const n = x.length;
+  const reduction = opts.reduction ?? 'mean';
+  const losses = new Float64Array(n);
+  const grad = new Float64Array(n);
+  const mag = new Float64Array(n);
+  const scale = reduction === 'mean' ? 1 / n : 1;
+  const sum = new DDSum();
+  for (let i = 0; i < n; i++) {
+    const c = i % C;
+    const w = opts.weight ? (opts.weight.length === n ? opts.weight[i] : opts.weight[c]) : 1;
+    const pw = opts.posWeight ? opts.posWeight[c] : 1;
+    const cp = pw * y[i];
+    const b = 1 - y[i];
+    // lossOnly (long sums): softplus from Math.exp and Math.log1p, ~1e-16 relative
+    const sp = opts.lossOnly ? (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))) : softplus;
+    const tPos = b === 0 ? 0 : b * sp(x[i]);
+    const tNeg = cp === 0 ? 0 : cp * sp(-x[i]);
+    losses[i] = w * (tNeg + tPos);
+    sum.add(losses[i]);
+    if (opts.lossOnly) continue;
+    const s = refSigmoid(x[i]);
+    const sn = refSigmoid(-x[i]);
+    grad[i] = w * (b * s - cp * sn) * scale;
+    mag[i] = Math.abs(w) * (Math.abs(b * s) + Math.abs(cp * sn)) * scale;
+  }
+  const total = sum.value();
+  return { losses, loss: reduction === 'mean' ? total / n : total, grad, gradMagnitude: mag };
+}

@@ -1,4 +1,5 @@
-// The reduced suite that scripts/test-valgrind.sh runs under valgrind memcheck: every op, dtype,
+// The reduced suite that scripts/test-valgrind.sh runs under valgrind memcheck: every op (sigmoid
+// and binary cross-entropy included), dtype,
 // kernel shape class (contiguous rows, short rows, strided axis, chunked long row split over
 // threads), every cross-entropy option, async calls, errors thrown before and inside native code,
 // a buffer detached in flight, and worker_threads terminated mid-call. Plain node (no vitest: its
@@ -85,6 +86,41 @@ async function main() {
       }
     }
   }
+  // sigmoid family: elementwise lengths around every vector width and a threaded one, BCE with
+  // every option, per class and per element, sync and async
+  for (const threads of [1, 3]) {
+    lk.setNumThreads(threads);
+    for (const ctor of [Float32Array, Float64Array]) {
+      for (const n of [1, 7, 33, 100003]) {
+        const x = data(ctor, n, threads + 2);
+        const s = lk.sigmoid(x);
+        close(s, Array.from(x, (v) => 1 / (1 + Math.exp(-v))), 1e-6, 'sigmoid');
+        close(await lk.logSigmoidAsync(x), Array.from(x, (v) => Math.min(v, 0) - Math.log1p(Math.exp(-Math.abs(v)))), 1e-6, 'logSigmoid');
+        const C = n === 100003 ? 11 : n;
+        const rowsN = Math.floor(n / C) * C;
+        const xs = x.subarray(0, rowsN);
+        const y = ctor.from({ length: rowsN }, (_, i) => (i % 3) / 2);
+        const pw = ctor.from({ length: C }, (_, c) => 1 + (c % 4));
+        const w = ctor.from({ length: rowsN }, (_, i) => 0.5 + (i % 2));
+        const grad = new ctor(rowsN);
+        const losses = lk.binaryCrossEntropyWithLogits(xs, y, { shape: [rowsN / C, C], posWeight: pw, weight: w, reduction: 'none', grad });
+        let sum = 0;
+        for (let i = 0; i < rowsN; i++) {
+          const v = xs[i];
+          const sp = (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+          const want = w[i] * (pw[i % C] * y[i] * sp(-v) + (1 - y[i]) * sp(v));
+          sum += want;
+          assert.ok(Math.abs(losses[i] - want) <= 1e-5 * Math.max(1, want), `bce loss[${i}]`);
+          const sg = 1 / (1 + Math.exp(-v));
+          const gw = w[i] * ((1 - y[i]) * sg - pw[i % C] * y[i] * (1 - sg));
+          assert.ok(Math.abs(grad[i] - gw) <= 1e-5, `bce grad[${i}]`);
+        }
+        const mean = await lk.binaryCrossEntropyWithLogitsAsync(xs, y, { shape: [rowsN / C, C], posWeight: pw, weight: w });
+        assert.ok(Math.abs(mean - sum / rowsN) <= 1e-5 * Math.abs(sum / rowsN), 'bce mean');
+        checks += 4;
+      }
+    }
+  }
   // errors: thrown in TypeScript, in native code (a target out of range mid-batch), and rejected
   const x = data(Float32Array, 6000, 1);
   const out = new Float32Array(6000).fill(3);
@@ -93,6 +129,11 @@ async function main() {
   t[4] = 5000;
   assert.throws(() => lk.crossEntropy(x, t, { shape: [6, 1000], grad: out }), { name: 'RangeError', message: 'target[4] = 5000 is out of range [0, 1000)' });
   await assert.rejects(lk.crossEntropyAsync(x, t, { shape: [6, 1000] }), RangeError);
+  assert.ok(out.every((v) => v === 3), 'nothing written on error');
+  const bt = new Float32Array(6000).fill(0.5);
+  bt[4321] = -1;
+  assert.throws(() => lk.binaryCrossEntropyWithLogits(x, bt, { grad: out }), { name: 'RangeError', message: 'target[4321] = -1 is out of range [0, 1]' });
+  await assert.rejects(lk.binaryCrossEntropyWithLogitsAsync(x, bt), { name: 'RangeError', message: 'target[4321] = -1 is out of range [0, 1]' });
   assert.ok(out.every((v) => v === 3), 'nothing written on error');
   // a buffer detached while an async call is in flight
   const far = new Float32Array(16 * 32000).fill(1);

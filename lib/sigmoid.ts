@@ -1,0 +1,114 @@
+import { binding, type NativeBinding } from './binding.js';
+import type { BceOptions, FloatArray, Reduction, SigmoidOptions } from './types.js';
+import { allocLike, describe, dims, floatArray, kindOf, liveLength, rangeError, readOptions, sameTypeArray, typeError } from './validate.js';
+
+const SIGMOID_OPTIONS = ['out'] as const;
+const BCE_OPTIONS = ['shape', 'weight', 'posWeight', 'reduction', 'out', 'grad'] as const;
+const REDUCTIONS: Record<Reduction, number> = { none: 0, sum: 1, mean: 2 };
+
+function prepareSigmoid<T extends FloatArray>(x: T, opts: SigmoidOptions<T> | undefined): T {
+  const length = floatArray('x', x);
+  const o = readOptions(opts, SIGMOID_OPTIONS);
+  return o.out === undefined ? (allocLike(x, length) as T) : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
+}
+
+/**
+ * sigmoid(x) = 1 / (1 + exp(-x)), elementwise, to within 2 ulp of the exact value for every input
+ * (also the subnormal results below x = -87.3 for float32, where 1 / (1 + exp(-x)) gives 0).
+ * Returns a new array of the type of `x`, or `opts.out` (which may be `x` itself).
+ */
+export function sigmoid<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): T {
+  const out = prepareSigmoid(x, opts);
+  binding.sigmoid(x, out, false);
+  return out;
+}
+
+/** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), elementwise, to within 2 ulp * max(1, |result|). */
+export function logSigmoid<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): T {
+  const out = prepareSigmoid(x, opts);
+  binding.sigmoid(x, out, true);
+  return out;
+}
+
+/** {@link sigmoid} computed off the JavaScript thread, as a Promise. Do not write `x` or `out` until it settles. */
+export async function sigmoidAsync<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): Promise<T> {
+  const out = prepareSigmoid(x, opts);
+  return (await binding.sigmoidAsync(x, out, false)) as T;
+}
+
+/** {@link logSigmoid} computed off the JavaScript thread, as a Promise. */
+export async function logSigmoidAsync<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): Promise<T> {
+  const out = prepareSigmoid(x, opts);
+  return (await binding.sigmoidAsync(x, out, true)) as T;
+}
+
+type BceArgs = Parameters<NativeBinding['bce']>;
+
+/** Validates and normalises the arguments of binaryCrossEntropyWithLogits and its async twin. */
+function prepareBce<T extends FloatArray>(logits: T, target: T, opts: BceOptions<T> | undefined): { out: T | null; args: BceArgs } {
+  const length = floatArray('logits', logits);
+  const o = readOptions(opts, BCE_OPTIONS);
+  const d = dims('logits', length, o.shape, undefined);
+  const classes = d.shape[d.shape.length - 1];
+  sameTypeArray('target', target, logits, 'logits', length, 'that of logits');
+
+  let reduction: Reduction = 'mean';
+  if (o.reduction !== undefined) {
+    if (typeof o.reduction !== 'string') throw typeError('reduction', "'mean', 'sum' or 'none'", o.reduction);
+    if (!Object.prototype.hasOwnProperty.call(REDUCTIONS, o.reduction)) {
+      throw rangeError('reduction', "'mean', 'sum' or 'none'", describe(o.reduction));
+    }
+    reduction = o.reduction as Reduction;
+  }
+
+  let posWeight: T | null = null;
+  if (o.posWeight !== undefined) {
+    posWeight = sameTypeArray('posWeight', o.posWeight, logits, 'logits', classes, 'one per class: the last dimension of shape');
+    for (let i = 0; i < classes; i++) {
+      const v = posWeight[i];
+      if (!(v >= 0 && v < Infinity)) throw rangeError(`posWeight[${i}]`, 'a finite number >= 0', describe(v));
+    }
+  }
+  let weight: T | null = null;
+  if (o.weight !== undefined) {
+    const want = kindOf(logits);
+    if (kindOf(o.weight) !== want) throw typeError('weight', `${want} (the type of logits)`, o.weight);
+    const got = liveLength('weight', o.weight as T);
+    if (got !== classes && got !== length) {
+      throw rangeError('weight', `length ${classes} (one per class: the last dimension of shape) or ${length} (one per element)`, `length ${got}`);
+    }
+    weight = o.weight as T;
+  }
+  const grad = o.grad === undefined ? null : sameTypeArray('grad', o.grad, logits, 'logits', length, 'that of logits');
+  let out: T | null = null;
+  if (reduction === 'none') {
+    out = o.out === undefined ? (allocLike(logits, length) as T) : sameTypeArray('out', o.out, logits, 'logits', length, 'one loss per element');
+  } else if (o.out !== undefined) {
+    throw typeError('out', "undefined unless reduction is 'none'", o.out);
+  }
+  return { out, args: [logits, target, classes, posWeight, weight, REDUCTIONS[reduction], out, grad] };
+}
+
+/**
+ * Binary cross-entropy on logits, as torch.nn.functional.binary_cross_entropy_with_logits: per
+ * element w (pw y softplus(-x) + (1 - y) softplus(x)), with targets y in [0, 1] (soft labels
+ * allowed), per-class `posWeight`, per-class or per-element `weight`, and the fused gradient.
+ * 'mean' divides by the number of elements. Returns a number for 'mean' and 'sum', and the
+ * per-element losses for 'none'. A target outside [0, 1] (NaN included) is a RangeError naming its
+ * position, thrown before anything is written.
+ */
+export function binaryCrossEntropyWithLogits<T extends FloatArray>(logits: T, target: T, opts: BceOptions<T> & { reduction: 'none' }): T;
+export function binaryCrossEntropyWithLogits<T extends FloatArray>(logits: T, target: T, opts?: BceOptions<T>): number;
+export function binaryCrossEntropyWithLogits<T extends FloatArray>(logits: T, target: T, opts?: BceOptions<T>): number | T {
+  const { out, args } = prepareBce(logits, target, opts);
+  const result = binding.bce(...args);
+  return out ?? (result as number);
+}
+
+/** {@link binaryCrossEntropyWithLogits} computed off the JavaScript thread, as a Promise; argument errors reject it. */
+export function binaryCrossEntropyWithLogitsAsync<T extends FloatArray>(logits: T, target: T, opts: BceOptions<T> & { reduction: 'none' }): Promise<T>;
+export function binaryCrossEntropyWithLogitsAsync<T extends FloatArray>(logits: T, target: T, opts?: BceOptions<T>): Promise<number>;
+export async function binaryCrossEntropyWithLogitsAsync<T extends FloatArray>(logits: T, target: T, opts?: BceOptions<T>): Promise<number | T> {
+  const { args } = prepareBce(logits, target, opts);
+  return (await binding.bceAsync(...args)) as number | T;
+}
