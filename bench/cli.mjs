@@ -11,17 +11,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
-import { BYTES, collectGarbage, disagreement, expCeiling, limits, makeInput, NODE, settle, time, TOLERANCE } from './measure.mjs';
+import { bytesPerElement, collectGarbage, disagreement, expCeiling, limits, makeInput, NODE, settle, time, TOLERANCE } from './measure.mjs';
 import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const lk = require(path.join(here, '..', 'dist', 'index.js'));
 
-const ALL_OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyGrad'];
+const SOFTMAX_OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyGrad'];
+const SIGMOID_OPS = ['sigmoid', 'logSigmoid', 'bce', 'bceGrad'];
+const ALL_OPS = [...SOFTMAX_OPS, ...SIGMOID_OPS];
 const DEFAULT_SHAPES = ['1x1000', '64x1000', '100000x3', '256x32000', '16x128256', '1x1000000', '2048x32000'];
 const QUICK_SHAPES = ['1x1000', '64x1000', '100000x3', '16x128256', '1x1000000'];
-const USAGE = `usage: logitkit bench [--quick] [--op softmax,logSoftmax,crossEntropy,crossEntropyGrad] [--shape RxC[,RxC...]]
+// the sigmoid family (multi-label outputs) by default on these, with softmax on 64x128256 beside it
+const SIGMOID_SHAPES = ['64x1000', '64x128256', '2048x32000'];
+const QUICK_SIGMOID_SHAPES = ['64x1000', '64x128256'];
+const USAGE = `usage: logitkit bench [--quick] [--op softmax,logSoftmax,crossEntropy,crossEntropyGrad,sigmoid,logSigmoid,bce,bceGrad] [--shape RxC[,RxC...]]
                       [--dtype f32,f64] [--threads N[,N...]] [--isa avx512,avx2,scalar,neon] [--no-peers]
                       [--json FILE] [--markdown FILE] [--chart FILE.svg]`;
 
@@ -69,12 +74,20 @@ function defaultThreads() {
 
 /** The cases of the main matrix (op x dtype x shape x threads). */
 function plan(a) {
-  const shapes = (a.shape ?? (a.quick ? QUICK_SHAPES : DEFAULT_SHAPES)).map((s) => s.split('x').map(Number));
-  const ops = a.op ?? ALL_OPS;
+  const parse = (list) => list.map((s) => s.split('x').map(Number));
   const threads = a.threads ?? defaultThreads();
   const cases = [];
+  // --op / --shape: their product; by default the softmax family on its shapes, the sigmoid family
+  // (and softmax, its yardstick) on the multi-label shapes
+  const groups = a.op || a.shape
+    ? [[a.op ?? ALL_OPS, parse(a.shape ?? (a.quick ? QUICK_SHAPES : DEFAULT_SHAPES))]]
+    : [
+        [SOFTMAX_OPS, parse(a.quick ? QUICK_SHAPES : DEFAULT_SHAPES)],
+        [['softmax'], parse(['64x128256'])],
+        [SIGMOID_OPS, parse(a.quick ? QUICK_SIGMOID_SHAPES : SIGMOID_SHAPES)],
+      ];
   for (const dtype of a.dtype ?? ['f32', 'f64']) {
-    for (const op of ops) {
+    for (const [ops, shapes] of groups) for (const op of ops) {
       for (const [R, C] of shapes) {
         // float64 by default on three shapes only (the full matrix: --dtype f64)
         if (!a.dtype && dtype === 'f64' && (a.quick || !['1x1000', '64x1000', '16x128256'].includes(`${R}x${C}`))) continue;
@@ -133,16 +146,17 @@ async function measureCases(cases, contenders, budgetMs, notes) {
           want = structuredClone(got);
         } else if (want !== undefined) {
           const d = disagreement(c.op, got, want);
-          if (!(d <= TOLERANCE[c.dtype])) {
+          const tol = TOLERANCE[c.dtype];
+          if (!(d <= tol)) {
             k.results[who.name] = { status: 'mismatch', disagreement: d };
             if (!who.threaded) singleThreaded.set(reuseKey, k.results[who.name]);
-            notes.push(`${who.name} disagrees with logitkit on ${c.op} ${c.dtype} ${shapeName(c)}: largest deviation ${d.toExponential(2)} > ${TOLERANCE[c.dtype]}; not timed`);
+            notes.push(`${who.name} disagrees with logitkit on ${c.op} ${c.dtype} ${shapeName(c)}: largest deviation ${d.toExponential(2)} > ${tol}; not timed`);
             continue;
           }
           k.results[who.name] = { disagreement: d };
         }
         const t = await time(p.run, { budgetMs, before: p.before, isAsync: who.name === 'onnxruntime', firstMs });
-        const bytesPerElem = (c.op === 'crossEntropy' ? 1 : 2) * BYTES[c.dtype];
+        const bytesPerElem = bytesPerElement(c.op, c.dtype);
         k.results[who.name] = { ...k.results[who.name], status: 'ok', ...t, elemsPerSec: n / t.median, GBs: (n * bytesPerElem) / t.median / 1e9 };
         if (!who.threaded) singleThreaded.set(reuseKey, k.results[who.name]);
       } catch (e) {

@@ -9,13 +9,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { NODE } from './measure.mjs';
-import { crossEntropyModel, softmaxModel } from './onnx.mjs';
+import { crossEntropyModel, softmaxModel, unaryModel } from './onnx.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lk = require(path.join(root, 'dist', 'index.js'));
 
 const CTOR = { f32: Float32Array, f64: Float64Array };
+
+/** What a contender's call produced, in the form disagreement() compares. */
+function lossOutput(op, loss, out) {
+  if (op === 'crossEntropy' || op === 'bce') return loss;
+  if (op === 'crossEntropyGrad' || op === 'bceGrad') return { loss, grad: out };
+  return out;
+}
 
 // ------------------------------------------------------------------------------------------------
 // logitkit: sync calls into preallocated outputs (an allocating call would add the first-touch page faults of fresh memory to every sample)
@@ -25,20 +32,26 @@ export const logitkit = {
   version: lk.info().version,
   threaded: true,
   supports: () => true,
-  prepare(c, { x, target }) {
+  prepare(c, input) {
+    const { x, target } = input;
     const shape = [c.R, c.C];
     const out = new CTOR[c.dtype](x.length);
     let loss = NaN;
+    const labels = c.op === 'bce' || c.op === 'bceGrad' ? input.labels : null;
     const run = {
       softmax: () => lk.softmax(x, { shape, out }),
       logSoftmax: () => lk.logSoftmax(x, { shape, out }),
       crossEntropy: () => (loss = lk.crossEntropy(x, target, { shape })),
       crossEntropyGrad: () => (loss = lk.crossEntropy(x, target, { shape, grad: out })),
+      sigmoid: () => lk.sigmoid(x, { out }),
+      logSigmoid: () => lk.logSigmoid(x, { out }),
+      bce: () => (loss = lk.binaryCrossEntropyWithLogits(x, labels, { shape })),
+      bceGrad: () => (loss = lk.binaryCrossEntropyWithLogits(x, labels, { shape, grad: out })),
     }[c.op];
     return {
       before: () => lk.setNumThreads(c.threads),
       run,
-      output: () => (c.op === 'crossEntropy' ? loss : c.op === 'crossEntropyGrad' ? { loss, grad: out } : out),
+      output: () => lossOutput(c.op, loss, out),
     };
   },
 };
@@ -82,21 +95,44 @@ function jsCrossEntropy(x, t, R, C, grad) {
   return total / R;
 }
 
+function jsSigmoid(x, y, log) {
+  if (log) for (let i = 0; i < x.length; i++) y[i] = Math.min(x[i], 0) - Math.log1p(Math.exp(-Math.abs(x[i])));
+  else for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+}
+
+// the stable form users copy from PyTorch: max(x, 0) - x y + log1p(exp(-|x|))
+function jsBce(x, t, grad) {
+  let total = 0;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    total += Math.max(v, 0) - v * t[i] + Math.log1p(Math.exp(-Math.abs(v)));
+    if (grad) grad[i] = (1 / (1 + Math.exp(-v)) - t[i]) / n;
+  }
+  return total / n;
+}
+
 export const javascript = {
   name: 'js loop',
   version: process.version,
   threaded: false,
   supports: () => true,
-  prepare(c, { x, target }) {
+  prepare(c, input) {
+    const { x, target } = input;
     const y = new CTOR[c.dtype](x.length);
     let loss = NaN;
+    const labels = c.op === 'bce' || c.op === 'bceGrad' ? input.labels : null;
     const run = {
       softmax: () => jsRows(x, y, c.R, c.C, false),
       logSoftmax: () => jsRows(x, y, c.R, c.C, true),
       crossEntropy: () => (loss = jsCrossEntropy(x, target, c.R, c.C, null)),
       crossEntropyGrad: () => (loss = jsCrossEntropy(x, target, c.R, c.C, y)),
+      sigmoid: () => jsSigmoid(x, y, false),
+      logSigmoid: () => jsSigmoid(x, y, true),
+      bce: () => (loss = jsBce(x, labels, null)),
+      bceGrad: () => (loss = jsBce(x, labels, y)),
     }[c.op];
-    return { run, output: () => (c.op === 'crossEntropy' ? loss : c.op === 'crossEntropyGrad' ? { loss, grad: y } : y) };
+    return { run, output: () => lossOutput(c.op, loss, y) };
   },
 };
 
@@ -146,12 +182,18 @@ export async function onnxruntime() {
     name: 'onnxruntime',
     version,
     threaded: true,
-    supports: (c) => c.op !== 'crossEntropyGrad' || 'inference only: no gradient',
+    supports: (c) => {
+      if (c.op === 'crossEntropyGrad' || c.op === 'bceGrad') return 'inference only: no gradient';
+      if (c.op === 'logSigmoid' || c.op === 'bce') return 'no single ONNX operator';
+      return true;
+    },
     async prepare(c, { x, target }) {
       const type = c.dtype === 'f32' ? 'float32' : 'float64';
       const feeds = { x: new ort.Tensor(type, x, [c.R, c.C]) };
       let s;
-      if (c.op === 'crossEntropy') {
+      if (c.op === 'sigmoid') {
+        s = await session(`sigmoid-${c.dtype}`, unaryModel(c.dtype, 'Sigmoid'), c.threads);
+      } else if (c.op === 'crossEntropy') {
         s = await session(`ce-${c.dtype}`, crossEntropyModel(c.dtype), c.threads);
         feeds.labels = new ort.Tensor('int64', BigInt64Array.from(target, BigInt), [c.R]);
       } else {
@@ -197,12 +239,14 @@ export async function tensorflow(backend) {
     threaded: false,
     supports: (c) => {
       if (c.dtype !== 'f32') return 'no float64 in tfjs';
-      if (c.op === 'crossEntropyGrad') return 'no fused gradient';
+      if (c.op === 'crossEntropyGrad' || c.op === 'bceGrad') return 'no fused gradient';
       // the cpu backend runs ~500x slower than logitkit: above 1e6 elements one call takes seconds
       if (backend === 'cpu' && c.R * c.C > 1_000_000) return 'skipped';
       return true;
     },
-    async prepare(c, { x, target }) {
+    async prepare(c, input) {
+      const { x, target } = input;
+      const labels = c.op === 'bce' ? input.labels : null;
       if (tf.getBackend() !== backend) {
         await tf.setBackend(backend);
         await tf.ready();
@@ -215,13 +259,16 @@ export async function tensorflow(backend) {
           const t = tf.tensor2d(x, [c.R, c.C]);
           if (c.op === 'softmax') return tf.softmax(t);
           if (c.op === 'logSoftmax') return tf.logSoftmax(t);
+          if (c.op === 'sigmoid') return tf.sigmoid(t);
+          if (c.op === 'logSigmoid') return tf.logSigmoid(t);
+          if (c.op === 'bce') return tf.losses.sigmoidCrossEntropy(tf.tensor2d(labels, [c.R, c.C]), t);
           return tf.neg(tf.mean(tf.gather(tf.reshape(tf.logSoftmax(t), [-1]), tf.tensor1d(flat, 'int32'))));
         });
         const data = out.dataSync();
         out.dispose();
         out = data;
       };
-      return { run, output: () => (c.op === 'crossEntropy' ? out[0] : out) };
+      return { run, output: () => (c.op === 'crossEntropy' || c.op === 'bce' ? out[0] : out) };
     },
   };
 }

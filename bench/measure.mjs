@@ -38,7 +38,36 @@ export function makeInput(c) {
   }
   const target = new Int32Array(c.R);
   for (let r = 0; r < c.R; r++) target[r] = Math.floor(rnd() * c.C);
-  return { x, target };
+  // binary cross-entropy targets in [0, 1] (a quarter soft, the rest 0 or 1), made on first use
+  let labels;
+  return {
+    x,
+    target,
+    get labels() {
+      if (!labels) {
+        labels = new CTOR[c.dtype](n);
+        for (let i = 0; i < n; i++) labels[i] = i % 4 === 0 ? rnd() : rnd() < 0.1 ? 1 : 0;
+      }
+      return labels;
+    },
+  };
+}
+
+/** Bytes that one element of the op moves: reads and writes (softmax-like: x in, y out; BCE: logits and targets in). */
+export function bytesPerElement(op, dtype) {
+  const moves = { crossEntropy: 1, bce: 2, bceGrad: 3 }[op] ?? 2;
+  return moves * BYTES[dtype];
+}
+
+/**
+ * The op's share of this machine's bandwidth, measured on a buffer of the same element count:
+ * read-only ops against the read pass (BCE reads two arrays), the others against the copy.
+ */
+export function bandwidthShare(op, lim, seconds) {
+  if (op === 'crossEntropy') return { share: lim.readSeconds / seconds, kind: 'read' };
+  if (op === 'bce') return { share: (2 * lim.readSeconds) / seconds, kind: 'read' };
+  if (op === 'bceGrad') return { share: (1.5 * lim.copySeconds) / seconds, kind: 'copy' };
+  return { share: lim.copySeconds / seconds, kind: 'copy' };
 }
 
 v8.setFlagsFromString('--expose-gc');
@@ -103,12 +132,16 @@ export async function time(fn, { budgetMs, before, isAsync, firstMs }) {
 
 /** Largest deviation of a contender's output from logitkit's, in the measure the op's tolerance uses. */
 export function disagreement(op, got, want) {
-  if (op === 'crossEntropy') return relative(got, want);
+  if (op === 'crossEntropy' || op === 'bce') return relative(got, want);
   if (op === 'crossEntropyGrad') return Math.max(relative(got.loss, want.loss), disagreement('softmax', got.grad, want.grad));
+  if (op === 'bceGrad') return Math.max(relative(got.loss, want.loss), disagreement('logSoftmax', got.grad, want.grad));
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
     const w = want[i];
-    const e = op === 'logSoftmax' ? Math.abs(got[i] - w) / Math.max(1, Math.abs(w)) : Math.abs(got[i] - w) / (Math.abs(w) + 1e-30);
+    // log-probabilities and probabilities of independent classes (sigmoid: onnxruntime's is a
+    // rational approximation, ~1e-3 relative on small outputs) compare absolutely below 1
+    const absolute = op === 'logSoftmax' || op === 'logSigmoid' || op === 'sigmoid';
+    const e = absolute ? Math.abs(got[i] - w) / Math.max(1, Math.abs(w)) : Math.abs(got[i] - w) / (Math.abs(w) + 1e-30);
     if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
     if (worst === Infinity) break;
   }

@@ -1,6 +1,6 @@
 // Single-node ONNX models for the onnxruntime-node contender, encoded here as protobuf bytes
 // (ModelProto, onnx/onnx.proto3) so that nothing beyond npm packages is needed: Softmax and
-// LogSoftmax (axis -1) and SoftmaxCrossEntropyLoss (reduction 'mean', int64 labels), opset 13,
+// LogSoftmax (axis -1), Sigmoid, and SoftmaxCrossEntropyLoss (reduction 'mean', int64 labels), opset 13,
 // with symbolic dimensions so one model serves every shape.
 
 const ELEM = { f32: 1, f64: 11, i64: 7 }; // TensorProto.DataType
@@ -46,6 +46,12 @@ function model(node, inputs, outputs) {
 /** Softmax or LogSoftmax over the last axis of x [N, C]. */
 export function softmaxModel(dtype, log) {
   const node = [...str(1, 'x'), ...str(2, 'y'), ...str(3, 'n'), ...str(4, log ? 'LogSoftmax' : 'Softmax'), ...bytes(5, attrInt('axis', -1))];
+  return model(node, [valueInfo('x', ELEM[dtype], ['N', 'C'])], [valueInfo('y', ELEM[dtype], ['N', 'C'])]);
+}
+
+/** An elementwise op of x [N, C] (Sigmoid). */
+export function unaryModel(dtype, op) {
+  const node = [...str(1, 'x'), ...str(2, 'y'), ...str(3, 'n'), ...str(4, op)];
   return model(node, [valueInfo('x', ELEM[dtype], ['N', 'C'])], [valueInfo('y', ELEM[dtype], ['N', 'C'])]);
 }
 

@@ -1,3 +1,5 @@
+import { bandwidthShare } from './measure.mjs';
+
 // Presenting a run: the terminal table, Markdown, the SVG chart, and the goals of issues 3 and 4
 // evaluated on the figures measured (a miss is shown as a miss).
 
@@ -26,9 +28,10 @@ export function tableRows(run) {
       'of exp': '',
     };
     if (lk?.status === 'ok' && lim) {
-      // softmax-like ops move 2 x n elements (read + write), cross-entropy loss reads n once
-      const readOnly = c.op === 'crossEntropy';
-      row['of bandwidth'] = `${(readOnly ? lim.readSeconds / lk.median : lim.copySeconds / lk.median).toFixed(2)} ${readOnly ? 'read' : 'copy'}`;
+      // softmax-like ops move 2 x n elements (read + write), cross-entropy loss reads n once, BCE
+      // reads logits and targets (2 x n), BCE with grad also writes (3 x n)
+      const b = bandwidthShare(c.op, lim, lk.median);
+      row['of bandwidth'] = `${b.share.toFixed(2)} ${b.kind}`;
       row['of exp'] = (lk.elemsPerSec / run.expCeiling[c.dtype]).toFixed(2);
     }
     for (const p of run.contenders.filter((n) => n !== 'logitkit')) {
@@ -86,6 +89,24 @@ export function goals(run) {
       const t2 = find('softmax', R, C, 2);
       goal(`softmax ${R}x${C}: 2 threads >= 1.8x 1 thread`, ok(t1) && ok(t2) ? `${(t1.median / t2.median).toFixed(2)}x` : undefined, ok(t1) && ok(t2) && t1.median / t2.median >= 1.8);
     }
+  }
+  // sigmoid and binary cross-entropy (multi-label outputs)
+  const sg = find('sigmoid', 64, 128256, 1);
+  const sgSoftmax = find('softmax', 64, 128256, 1);
+  const sgOrt = find('sigmoid', 64, 128256, 1, 'onnxruntime');
+  const sgJs = find('sigmoid', 64, 128256, 1, 'js loop');
+  const ratio = (a, b) => (ok(a) && ok(b) ? b.median / a.median : undefined);
+  const rs = ratio(sg, sgSoftmax);
+  goal('sigmoid 64x128256, 1 thread: >= 0.8x softmax on that shape', rs === undefined ? undefined : `${rs.toFixed(2)}x`, rs >= 0.8);
+  const ro = ratio(sg, sgOrt);
+  goal('sigmoid 64x128256, 1 thread: >= 3x onnxruntime Sigmoid', ro === undefined ? undefined : fmtRatio(ro), ro >= 3);
+  const rj = ratio(sg, sgJs);
+  goal('sigmoid 64x128256, 1 thread: >= 20x the JS loop', rj === undefined ? undefined : fmtRatio(rj), rj >= 20);
+  if (n >= 2) {
+    const b = find('bce', 2048, 32000, 2);
+    const l = lim(2048, 32000);
+    const share = ok(b) && l ? bandwidthShare('bce', l, b.median).share : undefined;
+    goal('BCE loss 2048x32000, 2 threads: >= 0.85 of read bandwidth (logits + targets)', share === undefined ? undefined : share.toFixed(2), share >= 0.85);
   }
   for (const t of [...new Set([1, n])]) {
     const s = find('softmax', 2048, 32000, t);

@@ -26,7 +26,7 @@ describe('benchmark', () => {
       return;
     }
     const ort = require('onnxruntime-node');
-    const { softmaxModel, crossEntropyModel } = await import('../bench/onnx.mjs');
+    const { softmaxModel, crossEntropyModel, unaryModel } = await import('../bench/onnx.mjs');
     const x = Float32Array.from({ length: 3 * 7 }, (_, i) => Math.sin(i) * 3);
     const opts = { intraOpNumThreads: 1 };
     for (const log of [false, true]) {
@@ -43,6 +43,9 @@ describe('benchmark', () => {
     const labels = new BigInt64Array([6n, 0n, 3n]);
     const loss = (await ce.run({ x: new ort.Tensor('float32', x, [3, 7]), labels: new ort.Tensor('int64', labels, [3]) })).loss.data[0] as number;
     expect(Math.abs(loss - lk.crossEntropy(x, labels, { shape: [3, 7] }))).toBeLessThan(2e-6);
+    const sg = await ort.InferenceSession.create(unaryModel('f32', 'Sigmoid'), opts);
+    const ys = (await sg.run({ x: new ort.Tensor('float32', x, [3, 7]) })).y.data as Float32Array;
+    checkClose(ys, Array.from(lk.sigmoid(x)), 2e-5, 'rel', 0, 'Sigmoid');
   });
 
   it('`logitkit bench` runs, checks and writes JSON, Markdown and an SVG chart; `logitkit info` prints the SIMD path', () => {
@@ -50,7 +53,7 @@ describe('benchmark', () => {
     const files = { json: path.join(dir, 'r.json'), md: path.join(dir, 'r.md'), svg: path.join(dir, 'r.svg') };
     const r = spawnSync(
       NODE[0],
-      [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad', '--dtype', 'f32', '--shape', '4x10,3x1000', '--threads', '1,2', '--isa', lk.info().isa, '--json', files.json, '--markdown', files.md, '--chart', files.svg],
+      [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad,bceGrad', '--dtype', 'f32', '--shape', '4x10,3x1000', '--threads', '1,2', '--isa', lk.info().isa, '--json', files.json, '--markdown', files.md, '--chart', files.svg],
       { encoding: 'utf8', timeout: 600_000 },
     );
     expect(r.status, r.stderr).toBe(0);
@@ -65,6 +68,10 @@ describe('benchmark', () => {
       'crossEntropyGrad 4 2',
       'crossEntropyGrad 3 1',
       'crossEntropyGrad 3 2',
+      'bceGrad 4 1',
+      'bceGrad 4 2',
+      'bceGrad 3 1',
+      'bceGrad 3 2',
     ]);
     for (const k of run.cases) {
       expect(k.results.logitkit.status).toBe('ok');

@@ -33,10 +33,16 @@ struct F32 {
   static R sub(R a, R b) { return _mm512_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
   static R div(R a, R b) { return _mm512_div_ps(a, b); }
+  // 14-bit estimate, one Newton step: ~2^-26 relative (sigmoid.h)
+  static R recip(R d) {
+    const R r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
+  }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R fms(R a, R b, R c) { return _mm512_fmsub_ps(a, b, c); }
   static R max(R a, R b) { return _mm512_max_ps(a, b); }  // b on unordered lanes
   static R keep_if_ge(R a, R b, R x) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), x); }
+  static R select_ge(R a, R b, R x, R y) { return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), x); }
   static R round(R r) { return _mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static R ldexp(R p, R k) { return _mm512_scalef_ps(p, k); }
   static T hmax(R v) { return _mm512_reduce_max_ps(v); }
@@ -168,6 +174,7 @@ struct F64Ops {
   static R fms(R a, R b, R c) { return _mm512_fmsub_pd(a, b, c); }
   static R max(R a, R b) { return _mm512_max_pd(a, b); }
   static R keep_if_ge(R a, R b, R x) { return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(a, b, _CMP_GE_OQ), x); }
+  static R select_ge(R a, R b, R x, R y) { return _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ), x); }
   static R round(R r) { return _mm512_roundscale_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static R ldexp(R p, R k) { return _mm512_scalef_pd(p, k); }
   static T hmax(R v) { return _mm512_reduce_max_pd(v); }

@@ -22,12 +22,19 @@ struct F32Ops {
   static R sub(R a, R b) { return vsubq_f32(a, b); }
   static R mul(R a, R b) { return vmulq_f32(a, b); }
   static R div(R a, R b) { return vdivq_f32(a, b); }
+  // 8-bit estimate, two Newton steps: ~2^-22 relative (sigmoid.h)
+  static R recip(R d) {
+    R r = vrecpeq_f32(d);
+    r = vmulq_f32(r, vrecpsq_f32(d, r));
+    return vmulq_f32(r, vrecpsq_f32(d, r));
+  }
   static R fma(R a, R b, R c) { return vfmaq_f32(c, a, b); }
   static R fms(R a, R b, R c) { return vnegq_f32(vfmsq_f32(c, a, b)); }
   static R max(R a, R b) { return vmaxq_f32(a, b); }  // NaN if either is NaN
   static R keep_if_ge(R a, R b, R x) {
     return vreinterpretq_f32_u32(vandq_u32(vcgeq_f32(a, b), vreinterpretq_u32_f32(x)));
   }
+  static R select_ge(R a, R b, R x, R y) { return vbslq_f32(vcgeq_f32(a, b), x, y); }
   static R round(R r) { return vrndnq_f32(r); }
   static R ldexp(R p, R k) {
     const int32x4_t ki = vcvtq_s32_f32(k);
@@ -88,6 +95,7 @@ struct F64Ops {
   static R keep_if_ge(R a, R b, R x) {
     return vreinterpretq_f64_u64(vandq_u64(vcgeq_f64(a, b), vreinterpretq_u64_f64(x)));
   }
+  static R select_ge(R a, R b, R x, R y) { return vbslq_f64(vcgeq_f64(a, b), x, y); }
   static R round(R r) { return vrndnq_f64(r); }
   static R ldexp(R p, R k) {
     const int64x2_t ki = vcvtq_s64_f64(k);

@@ -8,9 +8,8 @@
 // each formed as a rounded quotient plus its residual (fma), so the result is rounded once more and
 // errs by under one ulp: no cancellation anywhere, also for the subnormal results of x < -87.3
 // (f32) / -708.4 (f64), where e itself is subnormal and e / d = e.
-// log1p(e) = 2 atanh(u), u = f / (2 + f) with f = e (e < 1/2) or f = (e - 1) / 2 and ln 2 added
-// (e >= 1/2), |u| <= 0.2; u carried with its residual, so log1p(e) keeps its relative
-// accuracy down to the tiniest e (softplus(-20) = 2.06e-9 to the last bit, where 1/(1 + exp(-x))
+// log1p(e) = 2 atanh(u), u = e / (2 + e) <= 1/3, carried with its residual, so log1p(e) keeps its
+// relative accuracy down to the tiniest e (softplus(-20) = 2.06e-9 to the last bit, where 1/(1 + exp(-x))
 // or log(1 + exp(x)) give 0). With L = log1p(exp(-|x|)):
 //   logSigmoid(x) = min(x, 0) - L,  softplus(x) = max(x, 0) + L,
 //   BCE = w (pw y softplus(-x) + (1 - y) softplus(x)),  d BCE / dx = w ((1 - y) sigmoid(x) - pw y sigmoid(-x)),
@@ -21,12 +20,24 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "common.h"
 #include "exp.h"
+#include "lanes.h"
 #include "table.h"
 
 namespace logitkit {
+
+// Optional traits member recip(d): 1/d to about 2^-22 relative, cheaper than a division (a hardware
+// estimate and one Newton step). Every quotient here is followed by its residual, which absorbs
+// that error, so the results are the same to within their final rounding.
+template <class V, class = void>
+struct HasRecip : std::false_type {};
+template <class V>
+struct HasRecip<V, std::void_t<std::integral_constant<size_t, sizeof(V::recip(V::set1(typename V::T(1))))>>>
+    : std::true_type {};
 
 template <class V>
 struct SigmoidKernels {
@@ -34,18 +45,18 @@ struct SigmoidKernels {
   using R = typename V::R;
   static constexpr size_t N = V::N;
 
-  // 1 / (2k + 1), k = 1..11, rounded to T: 2 atanh(u) = 2u + 2u^3 sum_k u^(2k-2) / (2k + 1). With
-  // |u| <= 0.2 the first term left out is below 2^-31 (f32, 5 terms) / 2^-60 (f64, 11 terms) of 2u.
-  static constexpr int kTerms = sizeof(T) == 4 ? 5 : 11;
-  static constexpr T kAtanh[11] = {T(0.3333333333333333),  T(0.2),
-                                   T(0.14285714285714285), T(0.1111111111111111),
-                                   T(0.09090909090909091), T(0.07692307692307693),
-                                   T(0.06666666666666667), T(0.058823529411764705),
-                                   T(0.05263157894736842), T(0.047619047619047616),
-                                   T(0.043478260869565216)};
+  // 1 / (2k + 1), k = 1..18, rounded to T: 2 atanh(u) = 2u + 2u^3 sum_k u^(2k-2) / (2k + 1). With
+  // u <= 1/3 the first term left out is below 2^-30 (f32, 8 terms) / 2^-60 (f64, 18 terms) of 2u.
+  static constexpr int kTerms = sizeof(T) == 4 ? 8 : 18;
+  static constexpr T kAtanh[18] = {
+      T(1.0 / 3),  T(1.0 / 5),  T(1.0 / 7),  T(1.0 / 9),  T(1.0 / 11), T(1.0 / 13),
+      T(1.0 / 15), T(1.0 / 17), T(1.0 / 19), T(1.0 / 21), T(1.0 / 23), T(1.0 / 25),
+      T(1.0 / 27), T(1.0 / 29), T(1.0 / 31), T(1.0 / 33), T(1.0 / 35), T(1.0 / 37)};
 
-  // a >= 0 ? x : 0 and the complement, exactly (keep_if_ge gives 0 for NaN a).
-  static LOGITKIT_INLINE R keep_nonneg(R a, R x) { return V::keep_if_ge(a, V::set1(T(0)), x); }
+  static LOGITKIT_INLINE R recip(R d) {
+    if constexpr (HasRecip<V>::value) return V::recip(d);
+    else return V::div(V::set1(T(1)), d);
+  }
 
   // exp(a) for a <= 0 (-inf gives 0, NaN stays NaN) as eh + el, |el| <= ulp(eh).
   static LOGITKIT_INLINE void exp_split(R a, R& eh, R& el) {
@@ -62,13 +73,13 @@ struct SigmoidKernels {
     el = V::ldexp(pl, k);
   }
 
-  // d = 1 + e (e in [0, 1]) as dh + dl, and 1/d as the rounded q = 1/dh with the relative residual
-  // rho = 1 - d q (to second order), so that 1/d = q + q rho.
+  // d = 1 + e (e in [0, 1]) as dh + dl, and 1/d as q ~ 1/dh with the relative residual
+  // rho = 1 - d q (exact to second order), so that 1/d = q + q rho.
   static LOGITKIT_INLINE void recip_one_plus(R eh, R el, R& q, R& rho) {
     const R one = V::set1(T(1));
     const R dh = V::add(one, eh);
     const R dl = V::add(V::sub(eh, V::sub(dh, one)), el);
-    q = V::div(one, dh);
+    q = recip(dh);
     rho = V::sub(V::sub(V::set1(T(0)), V::fms(dh, q, one)), V::mul(dl, q));  // 1 - dh q - dl q
   }
 
@@ -79,58 +90,47 @@ struct SigmoidKernels {
     return V::add(a, V::fma(q, V::fma(nh, rho, nl), ae));
   }
 
-  // sigmoid(x) and sigmoid(-x), each rounded once from a near-exact value.
+  // sigmoid(x) and sigmoid(-x): small = sigmoid(-|x|) = e / (1 + e) rounded once from a near-exact
+  // value, big = sigmoid(|x|) = 1 - small rounded once (small < 1/2 errs by under 0.6 of its own
+  // ulp, at most 0.3 of big's, so big errs by under 0.8 ulp).
   static LOGITKIT_INLINE void sigmoid_pair(R x, R eh, R el, R& s, R& sneg) {
     R q, rho;
     recip_one_plus(eh, el, q, rho);
-    const R big = V::fma(q, rho, q);              // 1 / (1 + e) = sigmoid(|x|)
-    const R small = quotient(eh, el, q, rho);     // e / (1 + e) = sigmoid(-|x|)
-    const R kb = keep_nonneg(x, big), ks = keep_nonneg(x, small);
-    s = V::add(kb, V::sub(small, ks));     // x >= 0 ? big : small (NaN: small, which is NaN)
-    sneg = V::add(ks, V::sub(big, kb));    // x >= 0 ? small : big
+    const R small = quotient(eh, el, q, rho);
+    const R big = V::sub(V::set1(T(1)), small);
+    const R zero = V::set1(T(0));
+    s = V::select_ge(x, zero, big, small);     // NaN: small, which is NaN
+    sneg = V::select_ge(x, zero, small, big);
   }
 
   static LOGITKIT_INLINE R neg_abs(R x) { return V::sub(V::set1(T(0)), V::max(x, V::sub(V::set1(T(0)), x))); }
 
   static LOGITKIT_INLINE R sigmoid_of(R x) {
-    R eh, el;
+    R eh, el, q, rho;
     exp_split(neg_abs(x), eh, el);
-    R q, rho;
     recip_one_plus(eh, el, q, rho);
-    // numerator: 1 for x >= 0, e otherwise
-    const R one = V::set1(T(1));
-    const R nh = V::add(keep_nonneg(x, one), V::sub(eh, keep_nonneg(x, eh)));
-    const R nl = V::sub(el, keep_nonneg(x, el));
-    return quotient(nh, nl, q, rho);
+    const R small = quotient(eh, el, q, rho);
+    return V::select_ge(x, V::set1(T(0)), V::sub(V::set1(T(1)), small), small);
   }
 
-  // log1p(eh + el) for e in [0, 1] (or NaN) as lh + ll, |ll| <= ulp(lh).
+  // log1p(eh + el) for e in [0, 1] (or NaN) as lh + ll, |ll| <= ulp(lh): 2 atanh(u) with
+  // u = e / (2 + e) in [0, 1/3], carried as v = 2u (for a subnormal e, v = e exactly) plus the
+  // division's residual.
   static LOGITKIT_INLINE void log1p_split(R eh, R el, R& lh, R& ll) {
-    const R zero = V::set1(T(0)), one = V::set1(T(1)), two = V::set1(T(2)), half = V::set1(T(0.5));
-    // big: e >= 1/2, where 1 + e = 2 (1 + f) with f = (e - 1) / 2, exact (Sterbenz); NaN: 0
-    const R big = V::keep_if_ge(eh, half, one);
-    const R fb = V::mul(V::sub(eh, one), half), flb = V::mul(el, half);
-    const R kf = V::mul(big, fb), kfl = V::mul(big, flb);
-    const R f = V::add(kf, V::sub(eh, V::mul(big, eh)));
-    const R fl = V::add(kfl, V::sub(el, V::mul(big, el)));
-    // v = 2u = 2f / (2 + f) with its residual (2u rather than u: for a subnormal f, v = f exactly)
-    const R d = V::add(two, f);
-    const R dl = V::add(V::add(V::sub(two, d), f), fl);  // 2 + f + fl - d (first part exact)
-    const R inv = V::div(one, d);
-    const R v = V::mul(f, V::add(inv, inv));
-    const R vl = V::mul(V::add(V::fms(V::sub(zero, v), d, V::sub(zero, V::add(f, f))), V::sub(V::add(fl, fl), V::mul(v, dl))), inv);
+    const R two = V::set1(T(2));
+    const R d = V::add(two, eh);
+    const R dl = V::add(V::add(V::sub(two, d), eh), el);  // 2 + e - d (first part exact)
+    const R inv = recip(d);
+    const R e2 = V::add(eh, eh);
+    const R v = V::mul(e2, inv);
+    // (2e - v d + 2 el - v dl) / d: the residual of v, also of an approximate inv
+    const R vl = V::mul(V::sub(V::add(V::fms(V::sub(V::set1(T(0)), v), d, V::sub(V::set1(T(0)), e2)), V::add(el, el)), V::mul(v, dl)), inv);
     const R u2 = V::mul(V::mul(v, v), V::set1(T(0.25)));
     R p = V::set1(kAtanh[kTerms - 1]);
     for (int k = kTerms - 2; k >= 0; --k) p = V::fma(p, u2, V::set1(kAtanh[k]));
-    const R tail = V::mul(V::mul(v, u2), p);  // 2u^3 (1/3 + u^2/5 + ...)
-    // big: + ln 2 (as hi + lo); then hi + 2u by TwoSum, the small terms into lo
-    const R a = V::mul(big, V::set1(ExpConst<T>::kLn2Hi));
-    const R s = V::add(a, v);
-    const R bb = V::sub(s, a);
-    const R err = V::add(V::sub(a, V::sub(s, bb)), V::sub(v, bb));
-    const R small = V::add(V::add(V::mul(big, V::set1(ExpConst<T>::kLn2Lo)), vl), V::add(tail, err));
-    lh = V::add(s, small);
-    ll = V::sub(small, V::sub(lh, s));
+    const R t = V::fma(V::mul(v, u2), p, vl);  // 2u^3 (1/3 + u^2/5 + ...) + the residual
+    lh = V::add(v, t);
+    ll = V::sub(t, V::sub(lh, v));  // exact: |t| < |v|
   }
 
   static LOGITKIT_INLINE R log_sigmoid_of(R x) {
@@ -142,16 +142,28 @@ struct SigmoidKernels {
     return V::sub(V::sub(mn, lh), ll);
   }
 
-  static void sigmoid(const T* x, T* y, size_t n) {
-    size_t i = 0;
-    for (; i + N <= n; i += N) V::store(y + i, sigmoid_of(V::load(x + i)));
-    if (i < n) V::store_tail(y + i, sigmoid_of(V::load_tail(x + i, n - i, T(0))), n - i);
+  // software prefetch distance, in elements (2 KB)
+  static constexpr size_t kAhead = 2048 / sizeof(T);
+
+  template <bool kLog, bool kStream>
+  static void elementwise(const T* x, T* y, size_t n) {
+    Lanes<V>::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
+      LOGITKIT_PREFETCH(x + i + kAhead);
+      const R v = k == N ? V::load(x + i) : V::load_tail(x + i, k, T(0));
+      return kLog ? log_sigmoid_of(v) : sigmoid_of(v);
+    });
+    if (kStream) Lanes<V>::stream_fence();
   }
 
-  static void log_sigmoid(const T* x, T* y, size_t n) {
-    size_t i = 0;
-    for (; i + N <= n; i += N) V::store(y + i, log_sigmoid_of(V::load(x + i)));
-    if (i < n) V::store_tail(y + i, log_sigmoid_of(V::load_tail(x + i, n - i, T(0))), n - i);
+  // stream: write y with non-temporal stores (outputs far larger than the caches; see softmax.cc)
+  static void sigmoid(const T* x, T* y, size_t n, bool stream) {
+    if (stream) elementwise<false, true>(x, y, n);
+    else elementwise<false, false>(x, y, n);
+  }
+
+  static void log_sigmoid(const T* x, T* y, size_t n, bool stream) {
+    if (stream) elementwise<true, true>(x, y, n);
+    else elementwise<true, false>(x, y, n);
   }
 
   // BCE of n contiguous elements whose weights are w[0..n) and pw[0..n) (either may be null: 1),
@@ -230,6 +242,9 @@ struct SigmoidKernels {
       size_t j = 0;
       const size_t n = end - i;
       for (; j + N <= n; j += N) {
+        // the hardware prefetcher alone left a third of the time in load stalls (perf, 64 MB inputs)
+        LOGITKIT_PREFETCH(a.x + i + j + kAhead);
+        LOGITKIT_PREFETCH(a.y + i + j + kAhead);
         bce_register(V::load(a.x + i + j), V::load(a.y + i + j), w ? V::load(w + j) : vone,
                      pw ? V::load(pw + j) : vone, vone, acc, bad, a.out ? a.out + i + j : nullptr,
                      a.grad ? a.grad + i + j : nullptr, gscale, 0);

@@ -114,9 +114,10 @@ struct Kernels {
   // y = exp(x) for x <= 0: the kernels' exponential alone (tests, benchmark ceiling).
   void (*exp)(const T* x, T* y, size_t n);
 
-  // Elementwise y = sigmoid(x), y = log(sigmoid(x)) (sigmoid.h); y may equal x.
-  void (*sigmoid)(const T* x, T* y, size_t n);
-  void (*log_sigmoid)(const T* x, T* y, size_t n);
+  // Elementwise y = sigmoid(x), y = log(sigmoid(x)) (sigmoid.h); y may equal x; stream: y written
+  // with non-temporal stores.
+  void (*sigmoid)(const T* x, T* y, size_t n, bool stream);
+  void (*log_sigmoid)(const T* x, T* y, size_t n, bool stream);
   // BCE of elements [i0, i1): returns the sum of their losses, writes out / grad when given, sets
   // *bad when a target is outside [0, 1].
   DD (*bce)(const BceArgs<T>& a, size_t i0, size_t i1, bool* bad);

@@ -13,6 +13,11 @@ namespace logitkit {
 // A piece of work handed to parallel_for covers at least this many elements.
 constexpr size_t kGrainElements = size_t(1) << 15;
 
+// Outputs of at least this many bytes (half a 32 MiB L3: with their input they do not fit it) are
+// written with non-temporal stores (softmax.cc, sigmoid.cc): memory then sees no read of the output
+// before it is written.
+constexpr size_t kStreamAbove = size_t{16} << 20;
+
 // 1/temperature as a double-double, clamped so its high part stays finite in T (a temperature below
 // 1/max(T), e.g. 2.9e-39 for float, acts like 1/max(T)).
 template <class T>

@@ -23,7 +23,8 @@ template <class T>
 void sigmoid(const KernelTable& table, const T* x, T* y, size_t n, bool log) {
   const Kernels<T>& k = kernels_of<T>(table);
   auto fn = log ? k.log_sigmoid : k.sigmoid;
-  parallel_for(n, kGrainElements, [&](size_t i0, size_t i1) { fn(x + i0, y + i0, i1 - i0); });
+  const bool stream = n * sizeof(T) >= kStreamAbove;
+  parallel_for(n, kGrainElements, [&](size_t i0, size_t i1) { fn(x + i0, y + i0, i1 - i0, stream); });
 }
 
 template <class T>

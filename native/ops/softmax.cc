@@ -32,13 +32,12 @@ namespace {
 // stored vs 0.50 ms recomputed; 1x16e6: 10.6-11.5 ms vs 9.6-10.5 ms, on this Zen 5).
 constexpr size_t kRecomputeAbove = size_t{1} << 22;
 
-// Outputs of at least this many bytes (half a 32 MiB L3: with their input they do not fit it) are
-// written with non-temporal stores, softmax's exponentials going to a per-thread scratch row instead
-// of the output, so that memory sees one read of x and one write of y instead of also reading every
-// line of y before writing it. Float32, 2 threads, on a Zen 3: 2048x32000 softmax 0.9-1.3 ->
-// 1.2-1.4e9 elements/s, log-softmax 1.1-1.2 -> 1.3; 256x32000 (33 MB) softmax 1.2-1.5 -> 1.5-1.6,
-// log-softmax 1.3 -> 1.5-1.6. Rows up to kStreamRowBytes only: scratch and input row stay in L2.
-constexpr size_t kStreamAbove = size_t{16} << 20;
+// Outputs of at least kStreamAbove bytes (ops/common.h) are written with non-temporal stores,
+// softmax's exponentials going to a per-thread scratch row instead of the output, so that memory
+// sees one read of x and one write of y instead of also reading every line of y before writing it.
+// Float32, 2 threads, on a Zen 3: 2048x32000 softmax 0.9-1.3 -> 1.2-1.4e9 elements/s, log-softmax
+// 1.1-1.2 -> 1.3; 256x32000 (33 MB) softmax 1.2-1.5 -> 1.5-1.6, log-softmax 1.3 -> 1.5-1.6. Rows up
+// to kStreamRowBytes only: scratch and input row stay in L2.
 constexpr size_t kStreamRowBytes = size_t{256} << 10;
 
 template <class T>
