@@ -292,6 +292,12 @@ describe('sigmoid family: errors name the argument and nothing is written', () =
     expect([bits(x), bits(y)]).toEqual(before);
   });
 
+  it('a bad target value is written as JavaScript writes the number', () => {
+    for (const v of [1e21, 1.0000001, -1e-300, 1.7976931348623157e308, 100, 1e20, -Infinity, 1.5e-7 - 1]) {
+      expect(() => bce(new Float64Array([0, 0]), new Float64Array([0.5, v]))).toThrow(new RangeError(`target[1] = ${v} is out of range [0, 1]`));
+    }
+  });
+
   it('a bad target leaves out and grad unchanged, and the async twin rejects with the same RangeError', async () => {
     const big = new Float32Array(100000).map((_, i) => Math.sin(i));
     const t = new Float32Array(100000).fill(0.5);

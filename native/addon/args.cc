@@ -1,8 +1,8 @@
 #include "args.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 #include "../dispatch.h"
@@ -118,10 +118,14 @@ std::string js_number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   if (v == 0) return "0";
-  // shortest round-trip digits d1.d2...dk and decimal exponent e, then ECMAScript's Number::toString
+  // the shortest digits d1.d2...dk x 10^e that read back as v (std::to_chars would do it, but
+  // needs GLIBCXX_3.4.29, above the binaries' floor), then ECMAScript's Number::toString layout
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific);
-  std::string sci(buf, r.ptr);
+  for (int p = 0; p < 17; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*e", p, std::fabs(v));
+    if (std::strtod(buf, nullptr) == std::fabs(v)) break;
+  }
+  const std::string sci(buf);
   const size_t epos = sci.find('e');
   std::string digits = sci.substr(0, 1) + (epos > 2 ? sci.substr(2, epos - 2) : "");
   const int e = std::atoi(sci.c_str() + epos + 1);
