@@ -1,5 +1,5 @@
 import { binding, type NativeBinding } from './binding.js';
-import type { CrossEntropyOptions, FloatArray, IndexArray, Reduction } from './types.js';
+import type { CrossEntropyOptions, FloatArray, IndexArray } from './types.js';
 import {
   allocLike,
   describe,
@@ -12,12 +12,13 @@ import {
   liveLength,
   rangeError,
   readOptions,
+  REDUCTION_CODES,
+  reductionOption,
   sameTypeArray,
   typeError,
 } from './validate.js';
 
 const CROSS_ENTROPY_OPTIONS = ['shape', 'axis', 'reduction', 'ignoreIndex', 'labelSmoothing', 'weight', 'grad', 'out'] as const;
-const REDUCTIONS: Record<Reduction, number> = { none: 0, sum: 1, mean: 2 };
 const INDEX_TYPES = ['Int32Array', 'Uint32Array', 'Int16Array', 'Uint16Array', 'Int8Array', 'Uint8Array', 'BigInt64Array'];
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -90,14 +91,7 @@ function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: 
     }
   }
 
-  let reduction: Reduction = 'mean';
-  if (o.reduction !== undefined) {
-    if (typeof o.reduction !== 'string') throw typeError('reduction', "'mean', 'sum' or 'none'", o.reduction);
-    if (!Object.prototype.hasOwnProperty.call(REDUCTIONS, o.reduction)) {
-      throw rangeError('reduction', "'mean', 'sum' or 'none'", describe(o.reduction));
-    }
-    reduction = o.reduction as Reduction;
-  }
+  const reduction = reductionOption(o.reduction);
 
   let ignoreIndex: number | bigint = -100;
   if (o.ignoreIndex !== undefined) {
@@ -131,5 +125,5 @@ function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: 
     throw typeError('out', "undefined unless reduction is 'none'", o.out);
   }
 
-  return { out, args: [logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTIONS[reduction], out, grad] };
+  return { out, args: [logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTION_CODES[reduction], out, grad] };
 }

@@ -1,10 +1,22 @@
 import { binding, type NativeBinding } from './binding.js';
-import type { BceOptions, FloatArray, Reduction, SigmoidOptions } from './types.js';
-import { allocLike, describe, dims, floatArray, kindOf, liveLength, rangeError, readOptions, sameTypeArray, typeError } from './validate.js';
+import type { BceOptions, FloatArray, SigmoidOptions } from './types.js';
+import {
+  allocLike,
+  describe,
+  dims,
+  floatArray,
+  kindOf,
+  liveLength,
+  rangeError,
+  readOptions,
+  REDUCTION_CODES,
+  reductionOption,
+  sameTypeArray,
+  typeError,
+} from './validate.js';
 
 const SIGMOID_OPTIONS = ['out'] as const;
 const BCE_OPTIONS = ['shape', 'weight', 'posWeight', 'reduction', 'out', 'grad'] as const;
-const REDUCTIONS: Record<Reduction, number> = { none: 0, sum: 1, mean: 2 };
 
 function prepareSigmoid<T extends FloatArray>(x: T, opts: SigmoidOptions<T> | undefined): T {
   const length = floatArray('x', x);
@@ -52,14 +64,7 @@ function prepareBce<T extends FloatArray>(logits: T, target: T, opts: BceOptions
   const classes = d.shape[d.shape.length - 1];
   sameTypeArray('target', target, logits, 'logits', length, 'that of logits');
 
-  let reduction: Reduction = 'mean';
-  if (o.reduction !== undefined) {
-    if (typeof o.reduction !== 'string') throw typeError('reduction', "'mean', 'sum' or 'none'", o.reduction);
-    if (!Object.prototype.hasOwnProperty.call(REDUCTIONS, o.reduction)) {
-      throw rangeError('reduction', "'mean', 'sum' or 'none'", describe(o.reduction));
-    }
-    reduction = o.reduction as Reduction;
-  }
+  const reduction = reductionOption(o.reduction);
 
   let posWeight: T | null = null;
   if (o.posWeight !== undefined) {
@@ -86,7 +91,7 @@ function prepareBce<T extends FloatArray>(logits: T, target: T, opts: BceOptions
   } else if (o.out !== undefined) {
     throw typeError('out', "undefined unless reduction is 'none'", o.out);
   }
-  return { out, args: [logits, target, classes, posWeight, weight, REDUCTIONS[reduction], out, grad] };
+  return { out, args: [logits, target, classes, posWeight, weight, REDUCTION_CODES[reduction], out, grad] };
 }
 
 /**

@@ -2,7 +2,7 @@
 //   `<argument>: expected <what was expected>, got <what was received>`
 // so that messages read alike and tests can match them exactly. Nothing here writes output.
 import { binding } from './binding.js';
-import type { FloatArray } from './types.js';
+import type { FloatArray, Reduction } from './types.js';
 
 // The TypedArray facts that decide what memory is touched (kind, length, offset, buffer) are read
 // through the built-in %TypedArray%.prototype getters, never through the object: a subclass, an own
@@ -232,3 +232,14 @@ export function dims(name: string, length: number, shapeIn: unknown, axisIn: unk
 }
 
 export { formatShape };
+
+/** The native code of each reduction. */
+export const REDUCTION_CODES: Record<Reduction, number> = { none: 0, sum: 1, mean: 2 };
+
+/** The `reduction` option of the loss functions: 'mean' (default), 'sum' or 'none'. */
+export function reductionOption(v: unknown): Reduction {
+  if (v === undefined) return 'mean';
+  if (typeof v !== 'string') throw typeError('reduction', "'mean', 'sum' or 'none'", v);
+  if (!Object.prototype.hasOwnProperty.call(REDUCTION_CODES, v)) throw rangeError('reduction', "'mean', 'sum' or 'none'", describe(v));
+  return v as Reduction;
+}

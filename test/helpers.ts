@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 
+import { expect } from 'vitest';
+
 // The tests exercise the built package (dist/), exactly what users load.
 const require = createRequire(import.meta.url);
 export const lk = require('../dist/index.js') as typeof import('../dist/index.js');
@@ -65,4 +67,18 @@ export function as(ctor: Ctor, v: ArrayLike<number>): Float32Array | Float64Arra
 
 export function bits(a: Float32Array | Float64Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+}
+
+/** fn throws `type` with exactly `message`, and every array in `untouched` keeps its bytes. */
+export function expectThrow(fn: () => unknown, type: typeof TypeError | typeof RangeError, message: string, ...untouched: (Float32Array | Float64Array)[]): void {
+  const before = untouched.map(bits);
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(type);
+  expect((thrown as Error).message).toBe(message);
+  expect(untouched.map(bits)).toEqual(before);
 }

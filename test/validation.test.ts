@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { bits, lk } from './helpers.js';
+import { bits, expectThrow, lk } from './helpers.js';
 
 // Every bad argument throws a TypeError or RangeError with an exact message, before any output is
-// written: `out` and `grad` keep their bytes.
-function expectThrow(fn: () => unknown, type: typeof TypeError | typeof RangeError, message: string, ...untouched: (Float32Array | Float64Array)[]) {
-  const before = untouched.map(bits);
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(type);
-  expect((thrown as Error).message).toBe(message);
-  expect(untouched.map(bits)).toEqual(before);
-}
+// written: `out` and `grad` keep their bytes (expectThrow, helpers.ts).
 
 const x = new Float32Array([1, 2, 3, 4, 5, 6]);
 const sentinel = () => new Float32Array(6).fill(-7.5);
