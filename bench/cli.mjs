@@ -246,7 +246,7 @@ export async function main(argv) {
   console.log(textTable(rows));
   console.log(`\nSIMD paths, each in its own process (float32, 1 thread; elements/s):`);
   console.log(textTable(isaRows(run.isaTable)));
-  console.log(`\nGoals (issues 3 and 4), on this run's figures:`);
+  console.log(`\nGoals (issues 3, 4 and 13), on this run's figures:`);
   const measuredGoals = run.goals.filter((g) => g.status !== 'not measured');
   console.log(measuredGoals.length ? textTable(measuredGoals) : '(none of the goals\' shapes were in this run)');
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

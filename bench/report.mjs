@@ -1,6 +1,6 @@
 import { bandwidthShare } from './measure.mjs';
 
-// Presenting a run: the terminal table, Markdown, the SVG chart, and the goals of issues 3 and 4
+// Presenting a run: the terminal table, Markdown, the SVG chart, and the goals of issues 3, 4 and 13
 // evaluated on the figures measured (a miss is shown as a miss).
 
 const fmtTime = (s) => (s === undefined ? '' : s < 1e-3 ? `${(s * 1e6).toFixed(s < 1e-5 ? 2 : 1)} µs` : s < 1 ? `${(s * 1e3).toFixed(2)} ms` : `${s.toFixed(2)} s`);
