@@ -18,12 +18,15 @@ source scripts/arm64-env.sh   # the cross compiler prepack needs, qemu and an ar
 
 OUT="$ROOT/build-package"
 rm -rf "$OUT" && mkdir -p "$OUT"
+steps=0  # checks passed (set -e ends the script at the first that fails)
+pass() { steps=$((steps + 1)); }
 echo "[package] npm pack"
 npm pack --pack-destination "$OUT" >"$OUT/pack.log" 2>&1 || { cat "$OUT/pack.log"; exit 1; }
 TGZ="$(ls "$OUT"/logitkit-*.tgz)"
 SIZE="$(stat -c %s "$TGZ")"
 echo "[package] $(basename "$TGZ"): $SIZE bytes ($(tar -tzf "$TGZ" | wc -l) files)"
 [ "$SIZE" -lt $((3 * 1024 * 1024)) ] || { echo "[package] the tarball is over 3 MB"; exit 1; }
+pass
 
 mkdir -p "$OUT/extract" && tar -xzf "$TGZ" -C "$OUT/extract"
 PKG="$OUT/extract/package"
@@ -36,10 +39,12 @@ node -e '
 for arch in x64 arm64; do
   [ -f "$PKG/prebuilds/linux-$arch/logitkit.node" ] || { echo "[package] no prebuilds/linux-$arch in the tarball"; exit 1; }
 done
+pass
 
 echo "[package] binary compatibility of the tarball's binaries"
 LOGITKIT_TEST_BINARIES="$PKG/prebuilds/linux-x64/logitkit.node,$PKG/prebuilds/linux-arm64/logitkit.node" \
   node node_modules/vitest/vitest.mjs run test/binary.test.ts
+pass
 
 # A PATH with node and npm only: no compiler, make or python.
 BIN="$OUT/bin"
@@ -76,14 +81,18 @@ for pm in npm pnpm; do
   echo "[package] $pm install of the tarball, no compiler on PATH: $(ms "$t0") ms"
   cat "$OUT/$pm-install.log"
   no_build_warnings "$OUT/$pm-install.log"
+  pass
   (cd "$app" && PATH="$BIN" node smoke.cjs)
+  pass
   (cd "$app" && PATH="$BIN" node loader.cjs)
+  pass
 done
 
 echo "[package] the tarball's linux-arm64 binary under qemu-aarch64"
 for cpu in cortex-a72 max; do
   echo "[package] QEMU_CPU=$cpu"
   (cd "$APPS/npm-app" && QEMU_CPU="$cpu" "${QEMU[@]}" "$ARM_NODE_DIR/bin/node" smoke.cjs)
+  pass
 done
 
 # Last, since the loader prefers a source build to the prebuilt binaries from then on.
@@ -98,3 +107,5 @@ tail -1 "$OUT/source-build.log"
   assert.deepEqual(Array.from(lk.softmax(new Float32Array([0, 0]))), [0.5, 0.5]);
   console.log("[package] the source build is loaded in place of the prebuilt binary");
 ')
+pass
+echo "test:package: $steps passed, 0 failed"

@@ -175,15 +175,17 @@ struct SigmoidKernels {
     bad = V::max(bad, V::sub(valid, in_unit(y)));  // 1 in a lane whose target is outside [0, 1]
     const R tiny = V::set1(std::numeric_limits<T>::denorm_min());
     R eh, el, lh, ll;
-    exp_split(neg_abs(x), eh, el);
+    const R a = neg_abs(x);
+    exp_split(a, eh, el);
     log1p_split(eh, el, lh, ll);
     const R c = V::mul(pw, y);   // weight of the positive term
     const R b = V::sub(one, y);  // of the negative term
-    const R sp_pos = V::add(V::add(V::max(zero, x), lh), ll);                  // softplus(x)
-    const R sp_neg = V::add(V::add(V::max(zero, V::sub(zero, x)), lh), ll);    // softplus(-x)
-    // NaN x: max(zero, NaN) is NaN on every ISA (second operand, or NEON's propagation)
-    const R terms = V::add(V::keep_if_ge(c, tiny, V::mul(c, sp_neg)), V::keep_if_ge(b, tiny, V::mul(b, sp_pos)));
-    const R loss = V::keep_if_ge(valid, one, V::mul(w, terms));
+    // c softplus(-x) + b softplus(x) = (c + b) L + (x >= 0 ? b x : c (-x)): every term >= 0, no
+    // cancellation; L = log1p(exp(-|x|)) <= ln 2 (its low part is below the loss's bound). A zero
+    // weight drops the |x| term, which may be infinite. NaN x: L is NaN.
+    const R sel = V::select_ge(x, zero, b, c);
+    const R edge = V::keep_if_ge(sel, tiny, V::mul(sel, V::sub(zero, a)));
+    const R loss = V::keep_if_ge(valid, one, V::mul(w, V::fma(V::add(c, b), lh, edge)));
     V::acc_add(acc, loss);
     if (out) {
       if (tail) V::store_tail(out, loss, tail);

@@ -62,6 +62,24 @@ check('crossEntropy (mean, with grad), float32, against float64', () => {
   for (let i = 0; i < 6; i++) assert.ok(Math.abs(grad[i] - g[i]) <= 1e-6 * Math.abs(g[i]) + 1e-7, `${i}`);
 });
 
+check('sigmoid, logSigmoid and binaryCrossEntropyWithLogits against float64', () => {
+  const x = new Float64Array([-30, -2, 0, 0.5, 40]);
+  const s = lk.sigmoid(x);
+  const l = lk.logSigmoid(x);
+  for (let i = 0; i < x.length; i++) {
+    const e = Math.exp(-Math.abs(x[i]));
+    const ref = x[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
+    assert.ok(Math.abs(s[i] - ref) <= 4e-16 * ref, `sigmoid(${x[i]})`);
+    const lref = Math.min(x[i], 0) - Math.log1p(e);
+    assert.ok(Math.abs(l[i] - lref) <= 1e-15 * Math.max(1, Math.abs(lref)), `logSigmoid(${x[i]})`);
+  }
+  const y = new Float64Array([0, 1, 0.5, 1, 0]);
+  const loss = lk.binaryCrossEntropyWithLogits(x, y);
+  let ref = 0;
+  for (let i = 0; i < x.length; i++) ref += Math.max(x[i], 0) - x[i] * y[i] + Math.log1p(Math.exp(-Math.abs(x[i])));
+  assert.ok(Math.abs(loss - ref / x.length) <= 1e-14 * (ref / x.length), `${loss} vs ${ref / x.length}`);
+});
+
 check('a bad argument is the documented TypeError', () => {
   assert.throws(() => lk.softmax(new Int32Array(2)), {
     name: 'TypeError',
