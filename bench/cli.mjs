@@ -169,13 +169,13 @@ async function measureCases(cases, contenders, budgetMs, notes) {
   return out;
 }
 
-/** Per SIMD path, in its own process: float32 softmax, log-softmax and cross-entropy, 1 thread, on the SIMD goals' shapes. */
+/** Per SIMD path, in its own process: float32 softmax, log-softmax, cross-entropy, sigmoid and BCE, 1 thread, on the SIMD goals' shapes. */
 async function isaTable(isas, quick) {
   const rows = [];
   for (const isa of isas) {
     progress(`SIMD path ${isa} (own process)`);
     await settle();
-    const r = spawnSync(NODE[0], [...NODE.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
+    const r = spawnSync(NODE[0], [...NODE.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy,sigmoid,bce', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
       env: { ...process.env, LOGITKIT_ISA: isa },
       encoding: 'utf8',
       maxBuffer: 1 << 26,

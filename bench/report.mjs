@@ -181,7 +181,7 @@ export function markdown(run, rows) {
     `${run.date}; ${m.cpu}, ${m.cores} CPUs; SIMD ${m.isa} (supported: ${m.isas.join(', ')}); Node ${m.node}; ${Object.entries(run.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `Command: \`${run.command}\``,
     '',
-    'Ratios "vs X" are how many times faster logitkit is than X on the same inputs (below 1: slower). "of bandwidth" is the share of this machine\'s copy (softmax-like ops: read + write) or read (cross-entropy loss) bandwidth on the same buffer, "of exp" the share of the bare vector exp loop, all measured in this run. Every peer\'s output was checked against logitkit\'s before it was timed.',
+    'Ratios "vs X" are how many times faster logitkit is than X on the same inputs (below 1: slower). "of bandwidth" is the share of this machine\'s copy (softmax-like ops: read + write; BCE with its gradient: 1.5 copies) or read (cross-entropy loss; BCE loss: two reads, logits and targets) bandwidth on the same buffer, "of exp" the share of the bare vector exp loop, all measured in this run. Every peer\'s output was checked against logitkit\'s before it was timed.',
     '',
     markdownTable(rows),
     '',

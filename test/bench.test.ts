@@ -80,7 +80,7 @@ describe('benchmark', () => {
       expect(k.results.logitkit.elemsPerSec).toBeGreaterThan(0);
     }
     expect(run.machine.isas).toEqual(lk.info().isas);
-    expect(run.isaTable.map((x: { isa: string }) => x.isa)).toEqual(Array(12).fill(lk.info().isa));
+    expect(run.isaTable.map((x: { isa: string }) => x.isa)).toEqual(Array(20).fill(lk.info().isa));
     expect(readFileSync(files.md, 'utf8')).toContain('| op | dtype | shape | threads | logitkit median |');
     expect(readFileSync(files.svg, 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<rect [\s\S]*<\/svg>$/);
     const info = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'info'], { encoding: 'utf8' });
