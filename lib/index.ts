@@ -1,7 +1,6 @@
 /**
  * logitkit: batched, numerically stable softmax, log-softmax, cross-entropy, sigmoid and binary
- * cross-entropy on the CPU, in
- * SIMD C++ (AVX2, AVX-512, NEON) behind validated TypeScript.
+ * cross-entropy on the CPU, in SIMD C++ (AVX2, AVX-512, NEON) behind validated TypeScript.
  * @packageDocumentation
  */
 import { binary, binding } from './binding.js';
