@@ -346,6 +346,9 @@ export interface RefBce {
   loss: number; // reduced
   grad: Float64Array; // of the reduction
   gradMagnitude: Float64Array; // |w| (|b sigmoid(x)| + |c sigmoid(-x)|) * scale: the scale of grad's cancellation
+  // |w| (|b| + |c|): what multiplies an error of exp(-|x|) or log1p of it, which is absolute (a few
+  // units of the smallest subnormal) once those are subnormal
+  weightScale: Float64Array;
 }
 
 /** binary_cross_entropy_with_logits in float64, with the limits PyTorch leaves NaN (see sigmoid.h). */
@@ -360,6 +363,7 @@ export function refBce(
   const losses = new Float64Array(n);
   const grad = new Float64Array(n);
   const mag = new Float64Array(n);
+  const weightScale = new Float64Array(n);
   const scale = reduction === 'mean' ? 1 / n : 1;
   const sum = new DDSum();
   for (let i = 0; i < n; i++) {
@@ -373,6 +377,7 @@ export function refBce(
     const tPos = b === 0 ? 0 : b * sp(x[i]);
     const tNeg = cp === 0 ? 0 : cp * sp(-x[i]);
     losses[i] = w * (tNeg + tPos);
+    weightScale[i] = Math.abs(w) * (Math.abs(b) + Math.abs(cp));
     sum.add(losses[i]);
     if (opts.lossOnly) continue;
     const s = refSigmoid(x[i]);
@@ -381,5 +386,5 @@ export function refBce(
     mag[i] = Math.abs(w) * (Math.abs(b * s) + Math.abs(cp * sn)) * scale;
   }
   const total = sum.value();
-  return { losses, loss: reduction === 'mean' ? total / n : total, grad, gradMagnitude: mag };
+  return { losses, loss: reduction === 'mean' ? total / n : total, grad, gradMagnitude: mag, weightScale };
 }
