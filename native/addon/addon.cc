@@ -38,8 +38,7 @@ auto parse_softmax(const Napi::CallbackInfo& info) {
   const Dims d = dims(info, 2);
   const double temperature = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : NAN;
   const bool log = info[6].ToBoolean();
-  if (y.type != x.type)
-    throw Napi::TypeError::New(env, std::string("out: expected ") + type_name(x.type) + ", got " + type_name(y.type));
+  check_same_type(env, y, x, "out");
   check_length(env, x, checked_product(d.outer, d.C, d.inner), "x");
   check_length(env, y, x.length, "out");
   if (!(temperature > 0 && std::isfinite(temperature)))
@@ -127,29 +126,25 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
     check_length(env, t, rows, "target");
   }
   View weight{}, out{}, grad{};
-  const bool has_weight = !info[7].IsNull() && !info[7].IsUndefined();
-  const bool has_out = !info[9].IsNull() && !info[9].IsUndefined();
-  const bool has_grad = !info[10].IsNull() && !info[10].IsUndefined();
-  auto same_type = [&](const View& v, const char* name) {
-    if (v.type != x.type)
-      throw Napi::TypeError::New(env, std::string(name) + ": expected " + type_name(x.type) + ", got " + type_name(v.type));
-  };
+  const bool has_weight = given(info[7]);
+  const bool has_out = given(info[9]);
+  const bool has_grad = given(info[10]);
   if (has_weight) {
     weight = float_array(info[7], "weight");
-    same_type(weight, "weight");
+    check_same_type(env, weight, x, "weight");
     check_length(env, weight, d.C, "weight");
   }
   if (red == Reduction::None) {
     if (!has_out) throw Napi::TypeError::New(env, "out: expected a Float32Array or Float64Array for reduction 'none', got undefined");
     out = float_array(info[9], "out");
-    same_type(out, "out");
+    check_same_type(env, out, x, "out");
     check_length(env, out, rows, "out");
   } else if (has_out) {
     throw Napi::TypeError::New(env, "out: only used with reduction 'none'");
   }
   if (has_grad) {
     grad = float_array(info[10], "grad");
-    same_type(grad, "grad");
+    check_same_type(env, grad, x, "grad");
     check_length(env, grad, x.length, "grad");
   }
   // Outputs must not overlap any input or each other; grad may be the logits themselves (in place).
@@ -226,8 +221,7 @@ Napi::Value Exp(const Napi::CallbackInfo& info) {
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "x");
   const View y = float_array(info[1], "out");
-  if (y.type != x.type)
-    throw Napi::TypeError::New(env, std::string("out: expected ") + type_name(x.type) + ", got " + type_name(y.type));
+  check_same_type(env, y, x, "out");
   check_length(env, y, x.length, "out");
   check_no_overlap(env, y, x, "out", "x", true);
   if (x.type == napi_float32_array)

@@ -104,6 +104,13 @@ void check_length(const Napi::Env& env, const View& v, size_t expected, const ch
                                          " elements, got " + std::to_string(v.length));
 }
 
+void check_same_type(const Napi::Env& env, const View& v, const View& like, const char* name) {
+  if (v.type != like.type)
+    throw Napi::TypeError::New(env, std::string(name) + ": expected " + type_name(like.type) + ", got " + type_name(v.type));
+}
+
+bool given(const Napi::Value& v) { return !v.IsNull() && !v.IsUndefined(); }
+
 void check_no_overlap(const Napi::Env& env, const View& out, const View& in, const char* out_name,
                       const char* in_name, bool allow_same) {
   if (!overlap(out, in)) return;

@@ -48,6 +48,12 @@ const KernelTable& active(const Napi::Env& env);
 // RangeError "<name>: expected <n> elements, got <m>" unless v has `expected` elements.
 void check_length(const Napi::Env& env, const View& v, size_t expected, const char* name);
 
+// TypeError "<name>: expected <like's type>, got <v's type>" unless v has the element type of like.
+void check_same_type(const Napi::Env& env, const View& v, const View& like, const char* name);
+
+// An optional argument: anything but null and undefined.
+bool given(const Napi::Value& v);
+
 // RangeError unless `out` and `in` share no byte; with allow_same, out may also be exactly in.
 void check_no_overlap(const Napi::Env& env, const View& out, const View& in, const char* out_name,
                       const char* in_name, bool allow_same);

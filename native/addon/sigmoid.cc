@@ -15,13 +15,6 @@
 namespace logitkit {
 namespace {
 
-void same_type(const Napi::Env& env, const View& v, const View& like, const char* name) {
-  if (v.type != like.type)
-    throw Napi::TypeError::New(env, std::string(name) + ": expected " + type_name(like.type) + ", got " + type_name(v.type));
-}
-
-bool given(const Napi::Value& v) { return !v.IsNull() && !v.IsUndefined(); }
-
 // sigmoid(x, out, log)
 auto parse_sigmoid(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -29,7 +22,7 @@ auto parse_sigmoid(const Napi::CallbackInfo& info) {
   const View x = float_array(info[0], "x");
   const View y = float_array(info[1], "out");
   const bool log = info[2].ToBoolean();
-  same_type(env, y, x, "out");
+  check_same_type(env, y, x, "out");
   check_length(env, y, x.length, "out");
   check_no_overlap(env, y, x, "out", "x", true);
   auto c = make_call([&table, x, y, log]() {
@@ -75,7 +68,7 @@ auto parse_bce(const Napi::CallbackInfo& info) {
   const View t = float_array(info[1], "target");
   const size_t C = dimension(info[2], "classes");
   const double red_code = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : -1;
-  same_type(env, t, x, "target");
+  check_same_type(env, t, x, "target");
   check_length(env, t, x.length, "target");
   if (x.length > 0 && (C == 0 || x.length % C != 0))
     throw Napi::RangeError::New(env, "classes: expected a divisor of logits.length = " + std::to_string(x.length) + ", got " + std::to_string(C));
@@ -86,25 +79,25 @@ auto parse_bce(const Napi::CallbackInfo& info) {
   View pw{}, w{}, out{}, grad{};
   if (has_pw) {
     pw = float_array(info[3], "posWeight");
-    same_type(env, pw, x, "posWeight");
+    check_same_type(env, pw, x, "posWeight");
     check_length(env, pw, C, "posWeight");
   }
   if (has_w) {
     w = float_array(info[4], "weight");
-    same_type(env, w, x, "weight");
+    check_same_type(env, w, x, "weight");
     if (w.length != C) check_length(env, w, x.length, "weight");
   }
   if (red == Reduction::None) {
     if (!has_out) throw Napi::TypeError::New(env, "out: expected a Float32Array or Float64Array for reduction 'none', got undefined");
     out = float_array(info[6], "out");
-    same_type(env, out, x, "out");
+    check_same_type(env, out, x, "out");
     check_length(env, out, x.length, "out");
   } else if (has_out) {
     throw Napi::TypeError::New(env, "out: only used with reduction 'none'");
   }
   if (has_grad) {
     grad = float_array(info[7], "grad");
-    same_type(env, grad, x, "grad");
+    check_same_type(env, grad, x, "grad");
     check_length(env, grad, x.length, "grad");
   }
   // Outputs may be the logits themselves (elementwise: each register is read before it is written),
