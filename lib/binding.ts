@@ -41,6 +41,38 @@ export interface NativeBinding {
     grad: FloatArray | null,
   ): number | undefined;
   bceAsync(...args: Parameters<NativeBinding['bce']>): Promise<number | FloatArray>;
+  argmax(x: FloatArray, outer: number, classes: number, inner: number, out: Int32Array): void;
+  argmaxAsync(...args: Parameters<NativeBinding['argmax']>): Promise<Int32Array>;
+  topk(
+    x: FloatArray,
+    outer: number,
+    classes: number,
+    inner: number,
+    k: number,
+    largest: boolean,
+    mode: number,
+    temperature: number,
+    values: FloatArray,
+    indices: Int32Array,
+  ): void;
+  topkAsync(...args: Parameters<NativeBinding['topk']>): Promise<unknown>;
+  sample(
+    logits: FloatArray,
+    outer: number,
+    classes: number,
+    inner: number,
+    temperature: number,
+    topK: number,
+    topP: number,
+    minP: number,
+    seedLo: number,
+    seedHi: number,
+    seeds: BigUint64Array | null,
+    offset: number,
+    out: Int32Array,
+    logprobs: FloatArray | null,
+  ): void;
+  sampleAsync(...args: Parameters<NativeBinding['sample']>): Promise<Int32Array>;
   exp(x: FloatArray, out: FloatArray): void;
   readPass(x: FloatArray): number;
   isDetached(buffer: ArrayBufferLike): boolean;

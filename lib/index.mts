@@ -13,8 +13,14 @@ export {
   logSigmoidAsync,
   binaryCrossEntropyWithLogits,
   binaryCrossEntropyWithLogitsAsync,
+  argmax,
+  argmaxAsync,
+  topK,
+  topKAsync,
+  sample,
+  sampleAsync,
   info,
   setNumThreads,
   getNumThreads,
 } from './index.js';
-export type { BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SigmoidOptions, SoftmaxOptions } from './index.js';
+export type { ArgmaxOptions, BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SampleOptions, SigmoidOptions, SoftmaxOptions, TopKMode, TopKOptions, TopKResult } from './index.js';

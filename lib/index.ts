@@ -1,6 +1,7 @@
 /**
- * logitkit: batched, numerically stable softmax, log-softmax, cross-entropy, sigmoid and binary
- * cross-entropy on the CPU, in SIMD C++ (AVX2, AVX-512, NEON) behind validated TypeScript.
+ * logitkit: batched, numerically stable softmax, log-softmax, cross-entropy, sigmoid, binary
+ * cross-entropy, argmax, top-k and seeded sampling on the CPU, in SIMD C++ (AVX2, AVX-512, NEON)
+ * behind validated TypeScript.
  * @packageDocumentation
  */
 import { binary, binding } from './binding.js';
@@ -17,7 +18,8 @@ export {
   binaryCrossEntropyWithLogits,
   binaryCrossEntropyWithLogitsAsync,
 } from './sigmoid.js';
-export type { BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SigmoidOptions, SoftmaxOptions } from './types.js';
+export { argmax, argmaxAsync, topK, topKAsync, sample, sampleAsync } from './decide.js';
+export type { ArgmaxOptions, BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SampleOptions, SigmoidOptions, SoftmaxOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
 
 /** Version, SIMD path in use (and all this CPU supports), thread count, the addon file loaded. */
 export function info(): Info {

@@ -68,6 +68,67 @@ export interface BceOptions<T extends FloatArray = FloatArray> {
   grad?: T;
 }
 
+/** Options of {@link argmax}. */
+export interface ArgmaxOptions {
+  /** Dimensions of `x`, row-major. Default `[x.length]` (one row). */
+  shape?: readonly number[];
+  /** The axis to search. Default -1; negative values count from the end. */
+  axis?: number;
+  /** Where the indices go: an Int32Array with one entry per row (the shape without the axis). */
+  out?: Int32Array;
+}
+
+/** What {@link topK}'s `values` hold. */
+export type TopKMode = 'logits' | 'softmax' | 'logSoftmax' | 'sigmoid';
+
+/** Options of {@link topK}. */
+export interface TopKOptions<T extends FloatArray = FloatArray> {
+  /** Dimensions of `x`, row-major. Default `[x.length]` (one row). */
+  shape?: readonly number[];
+  /** The axis to select along. Default -1. */
+  axis?: number;
+  /** true (default): the k largest, in descending order; false: the k smallest, ascending. NaN counts as the largest. */
+  largest?: boolean;
+  /** 'logits' (default): the entries themselves; 'softmax' / 'logSoftmax': their full-row softmax (log-softmax) at `temperature`; 'sigmoid': their sigmoid. */
+  mode?: TopKMode;
+  /** With mode 'softmax' or 'logSoftmax': softmax(x / temperature). A finite number > 0; default 1. */
+  temperature?: number;
+  /** Where the values go: same type as `x`, rows x k. */
+  values?: T;
+  /** Where the indices go: an Int32Array, rows x k. */
+  indices?: Int32Array;
+}
+
+/** What {@link topK} returns: per row (the shape without the axis, row-major) k entries, row-major. */
+export interface TopKResult<T extends FloatArray = FloatArray> {
+  values: T;
+  indices: Int32Array;
+}
+
+/** Options of {@link sample}. */
+export interface SampleOptions<T extends FloatArray = FloatArray> {
+  /** Dimensions of `logits`, row-major. Default `[logits.length]` (one row). */
+  shape?: readonly number[];
+  /** The class axis. Default -1. */
+  axis?: number;
+  /** Draw from softmax(logits / temperature): a finite number >= 0, default 1; 0 is greedy (argmax). */
+  temperature?: number;
+  /** Keep the k most probable classes (ties to the lower index): an integer >= 1. */
+  topK?: number;
+  /** Then keep the smallest most-probable set whose probability reaches topP, in (0, 1]. */
+  topP?: number;
+  /** Then keep the classes whose probability is >= minP times the largest, in [0, 1]. */
+  minP?: number;
+  /** The Philox4x32-10 key: a safe integer >= 0 or a bigint in [0, 2^64) for every row, or a BigUint64Array with one per row. Required unless temperature is 0. */
+  seed?: number | bigint | BigUint64Array;
+  /** The counter of row r is offset + r (offset alone with per-row seeds): a safe integer >= 0, default 0. */
+  offset?: number;
+  /** Where the classes go: an Int32Array with one entry per row; -1 for a row with a NaN, +Infinity or only -Infinity. */
+  out?: Int32Array;
+  /** Receives the log-probability of each drawn class under the truncated distribution (same type as `logits`, one per row). */
+  logprobs?: T;
+}
+
 /** Which file the native addon was loaded from (see the README's Install section). */
 export interface Binary {
   /** 'prebuilt': shipped in the package; 'source build': built here (`npx logitkit build`, `npm ci`); 'LOGITKIT_ADDON': named by that variable. */

@@ -4,11 +4,13 @@
       "native/addon/addon.cc",
       "native/addon/args.cc",
       "native/addon/sigmoid.cc",
+      "native/addon/decide.cc",
       "native/dispatch.cc",
       "native/threadpool.cc",
       "native/ops/softmax.cc",
       "native/ops/cross_entropy.cc",
       "native/ops/sigmoid.cc",
+      "native/ops/decide.cc",
       "native/isa/scalar.cc"
     ],
     "logitkit_cflags": [

@@ -24,18 +24,13 @@
 namespace logitkit {
 namespace {
 
-Dims dims(const Napi::CallbackInfo& info, size_t first) {
-  return Dims{dimension(info[first], "outer"), dimension(info[first + 1], "classes"),
-              dimension(info[first + 2], "inner")};
-}
-
 // softmax(x, y, outer, C, inner, temperature, log)
 auto parse_softmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "x");
   const View y = float_array(info[1], "out");
-  const Dims d = dims(info, 2);
+  const Dims d = tensor_dims(info, 2);
   const double temperature = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : NAN;
   const bool log = info[6].ToBoolean();
   check_same_type(env, y, x, "out");
@@ -102,7 +97,7 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   const KernelTable& table = active(env);
   const View x = float_array(info[0], "logits");
   const View t = typed_array(info[1], "target");
-  const Dims d = dims(info, 2);
+  const Dims d = tensor_dims(info, 2);
   const int64_t ignore = ignore_index(info[5]);
   const double eps = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : NAN;
   const double red_code = info[8].IsNumber() ? info[8].As<Napi::Number>().DoubleValue() : -1;
@@ -286,6 +281,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   init_sigmoid(env, exports);
+  init_decide(env, exports);
   return exports;
 }
 

@@ -78,6 +78,22 @@ size_t dimension(const Napi::Value& v, const char* name) {
   return static_cast<size_t>(d);
 }
 
+Dims tensor_dims(const Napi::CallbackInfo& info, size_t first) {
+  return Dims{dimension(info[first], "outer"), dimension(info[first + 1], "classes"),
+              dimension(info[first + 2], "inner")};
+}
+
+View int32_array(const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected Int32Array, got " + describe(v));
+  return typed_array(v, name);
+}
+
+double number_arg(const Napi::Value& v, const char* name, const char* what) {
+  if (!v.IsNumber()) throw Napi::RangeError::New(v.Env(), std::string(name) + ": expected " + what + ", got " + describe(v));
+  return v.As<Napi::Number>().DoubleValue();
+}
+
 size_t checked_product(size_t a, size_t b, size_t c) {
   size_t ab, abc;
   if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc)) return SIZE_MAX;

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <string>
 
+#include "../ops/ops.h"
+
 namespace logitkit {
 
 struct View {
@@ -29,6 +31,15 @@ View float_array(const Napi::Value& v, const char* name);
 
 // A non-negative integer below 2^53, as size_t.
 size_t dimension(const Napi::Value& v, const char* name);
+
+// Dims{outer, classes, inner} from info[first], info[first + 1], info[first + 2].
+Dims tensor_dims(const Napi::CallbackInfo& info, size_t first);
+
+// An Int32Array (an index output), checked not to be detached.
+View int32_array(const Napi::Value& v, const char* name);
+
+// A number, or RangeError "<name>: expected <what>, got <v>".
+double number_arg(const Napi::Value& v, const char* name, const char* what);
 
 // a * b * c, throwing RangeError on overflow.
 size_t checked_product(size_t a, size_t b, size_t c);

@@ -9,4 +9,7 @@ namespace logitkit {
 // sigmoid, logSigmoid, binaryCrossEntropyWithLogits and their async twins (sigmoid.cc)
 void init_sigmoid(Napi::Env env, Napi::Object exports);
 
+// argmax, topK, sample and their async twins (decide.cc)
+void init_decide(Napi::Env env, Napi::Object exports);
+
 }  // namespace logitkit

@@ -40,6 +40,9 @@ struct F32 {
   static R max(R a, R b) { return _mm256_max_ps(a, b); }  // b on unordered lanes
   static R keep_if_ge(R a, R b, R x) { return _mm256_and_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ), x); }
   static R select_ge(R a, R b, R x, R y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GE_OQ)); }
+  static unsigned mask_ge(R a, R b) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ))); }
+  static unsigned mask_gt(R a, R b) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GT_OQ))); }
+  static unsigned mask_unord(R a, R b) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_UNORD_Q))); }
   static R round(R r) { return _mm256_round_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   // p * 2^(k + 64) * 2^-64: the first factor is a normal float for k in [-190, 63], so the first
   // product is exact and only the second rounds (once, also to a subnormal): the correctly rounded
@@ -154,6 +157,9 @@ struct F64Ops {
   static R max(R a, R b) { return _mm256_max_pd(a, b); }
   static R keep_if_ge(R a, R b, R x) { return _mm256_and_pd(_mm256_cmp_pd(a, b, _CMP_GE_OQ), x); }
   static R select_ge(R a, R b, R x, R y) { return _mm256_blendv_pd(y, x, _mm256_cmp_pd(a, b, _CMP_GE_OQ)); }
+  static unsigned mask_ge(R a, R b) { return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_GE_OQ))); }
+  static unsigned mask_gt(R a, R b) { return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_GT_OQ))); }
+  static unsigned mask_unord(R a, R b) { return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_UNORD_Q))); }
   static R round(R r) { return _mm256_round_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   // as for float: p * 2^(k + 600) is exact for k in [-1622, 423], then * 2^-600 rounds once
   static R ldexp(R p, R k) {

@@ -43,6 +43,9 @@ struct F32 {
   static R max(R a, R b) { return _mm512_max_ps(a, b); }  // b on unordered lanes
   static R keep_if_ge(R a, R b, R x) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), x); }
   static R select_ge(R a, R b, R x, R y) { return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), x); }
+  static unsigned mask_ge(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  static unsigned mask_gt(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+  static unsigned mask_unord(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
   static R round(R r) { return _mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static R ldexp(R p, R k) { return _mm512_scalef_ps(p, k); }
   static T hmax(R v) { return _mm512_reduce_max_ps(v); }
@@ -175,6 +178,9 @@ struct F64Ops {
   static R max(R a, R b) { return _mm512_max_pd(a, b); }
   static R keep_if_ge(R a, R b, R x) { return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(a, b, _CMP_GE_OQ), x); }
   static R select_ge(R a, R b, R x, R y) { return _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ), x); }
+  static unsigned mask_ge(R a, R b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
+  static unsigned mask_gt(R a, R b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+  static unsigned mask_unord(R a, R b) { return _mm512_cmp_pd_mask(a, b, _CMP_UNORD_Q); }
   static R round(R r) { return _mm512_roundscale_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static R ldexp(R p, R k) { return _mm512_scalef_pd(p, k); }
   static T hmax(R v) { return _mm512_reduce_max_pd(v); }

@@ -35,6 +35,14 @@ struct F32Ops {
     return vreinterpretq_f32_u32(vandq_u32(vcgeq_f32(a, b), vreinterpretq_u32_f32(x)));
   }
   static R select_ge(R a, R b, R x, R y) { return vbslq_f32(vcgeq_f32(a, b), x, y); }
+  // lane j's comparison as bit j
+  static unsigned bits(uint32x4_t m) {
+    const uint32x4_t w = {1u, 2u, 4u, 8u};
+    return vaddvq_u32(vandq_u32(m, w));
+  }
+  static unsigned mask_ge(R a, R b) { return bits(vcgeq_f32(a, b)); }
+  static unsigned mask_gt(R a, R b) { return bits(vcgtq_f32(a, b)); }
+  static unsigned mask_unord(R a, R b) { return bits(vmvnq_u32(vandq_u32(vceqq_f32(a, a), vceqq_f32(b, b)))); }
   static R round(R r) { return vrndnq_f32(r); }
   static R ldexp(R p, R k) {
     const int32x4_t ki = vcvtq_s32_f32(k);
@@ -96,6 +104,15 @@ struct F64Ops {
     return vreinterpretq_f64_u64(vandq_u64(vcgeq_f64(a, b), vreinterpretq_u64_f64(x)));
   }
   static R select_ge(R a, R b, R x, R y) { return vbslq_f64(vcgeq_f64(a, b), x, y); }
+  static unsigned bits(uint64x2_t m) {
+    const uint64x2_t w = {1u, 2u};
+    return static_cast<unsigned>(vaddvq_u64(vandq_u64(m, w)));
+  }
+  static unsigned mask_ge(R a, R b) { return bits(vcgeq_f64(a, b)); }
+  static unsigned mask_gt(R a, R b) { return bits(vcgtq_f64(a, b)); }
+  static unsigned mask_unord(R a, R b) {
+    return bits(vreinterpretq_u64_u32(vmvnq_u32(vreinterpretq_u32_u64(vandq_u64(vceqq_f64(a, a), vceqq_f64(b, b))))));
+  }
   static R round(R r) { return vrndnq_f64(r); }
   static R ldexp(R p, R k) {
     const int64x2_t ki = vcvtq_s64_f64(k);

@@ -27,6 +27,9 @@ struct ScalarBase {
   static R max(R a, R b) { return a > b ? a : b; }
   static R keep_if_ge(R a, R b, R x) { return a >= b ? x : T(0); }
   static R select_ge(R a, R b, R x, R y) { return a >= b ? x : y; }
+  static unsigned mask_ge(R a, R b) { return a >= b ? 1u : 0u; }
+  static unsigned mask_gt(R a, R b) { return a > b ? 1u : 0u; }
+  static unsigned mask_unord(R a, R b) { return a != a || b != b ? 1u : 0u; }
   static T hmax(R v) { return v; }
   // Adding and subtracting 1.5 * 2^mant rounds to the nearest integer (ties to even) in the default
   // rounding mode, without a libm call; valid for |r| < 2^(mant-1). -ffp-contract=off and the absence

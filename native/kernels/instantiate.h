@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cross_entropy.h"
+#include "select.h"
 #include "sigmoid.h"
 #include "softmax.h"
 #include "table.h"
@@ -31,6 +32,10 @@ Kernels<typename V::T> make_kernels() {
   k.log_sigmoid = &SigmoidKernels<V>::log_sigmoid;
   k.bce = &SigmoidKernels<V>::bce;
   k.outside_unit = &SigmoidKernels<V>::outside_unit;
+  k.argmax = &SelectKernels<V>::argmax;
+  k.pass_index = &SelectKernels<V>::pass_index;
+  k.sum_ge = &SelectKernels<V>::sum_ge;
+  k.group_floor = &SelectKernels<V>::group_floor;
   return k;
 }
 

@@ -123,6 +123,15 @@ struct Kernels {
   DD (*bce)(const BceArgs<T>& a, size_t i0, size_t i1, bool* bad);
   // The index of the first of y[0..n) outside [0, 1] (NaN included), or n.
   size_t (*outside_unit)(const T* y, size_t n);
+
+  // Decisions (select.h). argmax: the index of the first maximum of x[0..n), n >= 1, or of the
+  // first NaN. pass_index: the indices (+ base) of the elements that pass against t (Pass), at most
+  // cap, in order; *end: how far it got. sum_ge: the sum of the elements >= t of e (no NaN).
+  size_t (*argmax)(const T* x, size_t n);
+  size_t (*pass_index)(const T* x, size_t n, T t, int pass, uint32_t base, uint32_t* out, size_t cap, size_t* end);
+  DD (*sum_ge)(const T* e, size_t n, T t);
+  // The smallest of the maxima of `groups` runs of `regs` registers from x, or NaN (a NaN in them).
+  T (*group_floor)(const T* x, size_t groups, size_t regs);
 };
 
 struct KernelTable {

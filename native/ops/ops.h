@@ -68,6 +68,38 @@ struct BceInput {
 template <class T>
 double binary_cross_entropy(const KernelTable& table, const BceInput<T>& in, size_t* bad_target);
 
+// Decisions (decide.cc). Rows are the tensor's positions outside the reduced axis, in row-major
+// order (row r = o * inner + i). Indices are positions along the axis; C must be < 2^31.
+
+// out[r] = the index of row r's first maximum (a NaN counts as the largest: the first NaN). C >= 1.
+template <class T>
+void argmax(const KernelTable& table, const T* x, Dims d, int32_t* out);
+
+enum class TopKMode { Logits = 0, Softmax = 1, LogSoftmax = 2, Sigmoid = 3 };
+
+// Per row the k <= C largest (or smallest) entries in rank order (ties to the lower index, NaN the
+// largest): indices[r*k + j], and values[r*k + j] = the entry, or its full-row softmax / log-softmax
+// at 1/temperature, or its sigmoid.
+template <class T>
+void topk(const KernelTable& table, const T* x, Dims d, size_t k, bool largest, TopKMode mode, double temperature,
+          T* values, int32_t* indices);
+
+struct SampleParams {
+  double temperature;     // >= 0; 0 is greedy
+  size_t top_k;           // 0: none
+  double top_p;           // (0, 1]; 1: none
+  double min_p;           // [0, 1]; 0: none
+  uint64_t seed;          // the key of every row, unless seeds is given
+  const uint64_t* seeds;  // one key per row (the counter is then offset), or null
+  uint64_t offset;        // counter of row r: offset + r (offset with seeds)
+};
+
+// out[r] = a class drawn from row r's truncated softmax (README: "Sampling"), or -1 for a row with a
+// NaN, +Infinity (temperature > 0) or only -Infinity; logprobs[r] (if not null) its log-probability
+// under the truncated distribution (NaN for those rows).
+template <class T>
+void sample(const KernelTable& table, const T* x, Dims d, const SampleParams& p, int32_t* out, T* logprobs);
+
 // Converts class-index targets to int64, mapping `ignore` to -1. Returns the position of the first
 // value that is neither `ignore` nor in [0, C) (stored in out at that position, as read), or n when
 // all are valid. Each target is read once: the copy is what the kernels use.

@@ -1,0 +1,210 @@
+import { binding, type NativeBinding } from './binding.js';
+import type { ArgmaxOptions, FloatArray, SampleOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
+import { allocLike, describe, dims, floatArray, formatShape, kindOf, liveLength, rangeError, readOptions, sameTypeArray, typeError, type Dims } from './validate.js';
+
+const ARGMAX_OPTIONS = ['shape', 'axis', 'out'] as const;
+const TOPK_OPTIONS = ['shape', 'axis', 'largest', 'mode', 'temperature', 'values', 'indices'] as const;
+const SAMPLE_OPTIONS = ['shape', 'axis', 'temperature', 'topK', 'topP', 'minP', 'seed', 'offset', 'out', 'logprobs'] as const;
+const MODE_CODES: Record<TopKMode, number> = { logits: 0, softmax: 1, logSoftmax: 2, sigmoid: 3 };
+const MAX_CLASSES = 2147483647;
+
+/** The shape of a decision's input, its rows (the shape without the axis) and their count. */
+function decisionDims(name: string, length: number, shape: unknown, axis: unknown, needClasses: boolean): Dims & { rows: number } {
+  const d = dims(name, length, shape, axis);
+  if (d.classes > MAX_CLASSES) throw rangeError(`shape[${d.axis}]`, `at most ${MAX_CLASSES} classes (indices are Int32Array)`, `${d.classes}`);
+  const rows = d.outer * d.inner;
+  if (needClasses && d.classes === 0 && rows > 0) {
+    throw rangeError(name, `at least one class along axis ${d.axis}`, `shape ${formatShape(d.shape)}`);
+  }
+  return { ...d, rows };
+}
+
+/** An Int32Array output of the given length, or a new one. */
+function indexOut(name: string, v: unknown, length: number, why: string): Int32Array {
+  if (v === undefined) return new Int32Array(length);
+  if (kindOf(v) !== 'Int32Array') throw typeError(name, 'Int32Array', v);
+  const got = liveLength(name, v as Int32Array);
+  if (got !== length) throw rangeError(name, `length ${length} (${why})`, `length ${got}`);
+  return v as Int32Array;
+}
+
+function finiteAtLeast(name: string, v: unknown, lo: number, strict: boolean, fallback: number): number {
+  const what = `a finite number ${strict ? '>' : '>='} ${lo}`;
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw typeError(name, what, v);
+  if (!Number.isFinite(v) || (strict ? !(v > lo) : !(v >= lo))) throw rangeError(name, what, describe(v));
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// argmax
+
+type ArgmaxArgs = Parameters<NativeBinding['argmax']>;
+
+function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): ArgmaxArgs {
+  const length = floatArray('x', x);
+  const o = readOptions(opts, ARGMAX_OPTIONS);
+  const d = decisionDims('x', length, o.shape, o.axis, true);
+  const out = indexOut('out', o.out, d.rows, 'one per row: the shape without the axis');
+  return [x, d.outer, d.classes, d.inner, out];
+}
+
+/**
+ * The index of the largest entry along one axis, per row: the first maximum, or the first NaN (a
+ * NaN counts as larger than everything, as in PyTorch). Returns an Int32Array with one entry per
+ * row (the shape without the axis, row-major), or `opts.out`.
+ */
+export function argmax(x: FloatArray, opts?: ArgmaxOptions): Int32Array {
+  const args = prepareArgmax(x, opts);
+  binding.argmax(...args);
+  return args[4];
+}
+
+/** {@link argmax} computed off the JavaScript thread, as a Promise. Do not write `x` or `out` until it settles. */
+export async function argmaxAsync(x: FloatArray, opts?: ArgmaxOptions): Promise<Int32Array> {
+  const args = prepareArgmax(x, opts);
+  await binding.argmaxAsync(...args);
+  return args[4];
+}
+
+// ---------------------------------------------------------------------------------------------
+// topK
+
+type TopKArgs = Parameters<NativeBinding['topk']>;
+
+function prepareTopK<T extends FloatArray>(x: T, k: number, opts: TopKOptions<T> | undefined): { result: TopKResult<T>; args: TopKArgs } {
+  const length = floatArray('x', x);
+  const o = readOptions(opts, TOPK_OPTIONS);
+  const d = decisionDims('x', length, o.shape, o.axis, false);
+  const kWhat = `an integer in [0, ${d.classes}] (the classes along axis ${d.axis})`;
+  if (typeof k !== 'number') throw typeError('k', kWhat, k);
+  if (!Number.isInteger(k) || k < 0 || k > d.classes) throw rangeError('k', kWhat, describe(k));
+  let largest = true;
+  if (o.largest !== undefined) {
+    if (typeof o.largest !== 'boolean') throw typeError('largest', 'a boolean', o.largest);
+    largest = o.largest;
+  }
+  let mode: TopKMode = 'logits';
+  if (o.mode !== undefined) {
+    const modes = "'logits', 'softmax', 'logSoftmax' or 'sigmoid'";
+    if (typeof o.mode !== 'string') throw typeError('mode', modes, o.mode);
+    if (!Object.prototype.hasOwnProperty.call(MODE_CODES, o.mode)) throw rangeError('mode', modes, describe(o.mode));
+    mode = o.mode as TopKMode;
+  }
+  let temperature = 1;
+  if (o.temperature !== undefined) {
+    if (mode !== 'softmax' && mode !== 'logSoftmax') {
+      throw typeError('temperature', `undefined with mode '${mode}' (it scales modes 'softmax' and 'logSoftmax')`, o.temperature);
+    }
+    temperature = finiteAtLeast('temperature', o.temperature, 0, true, 1);
+  }
+  const n = d.rows * k;
+  const why = `rows x k = ${d.rows} x ${k}`;
+  const values = o.values === undefined ? (allocLike(x, n) as T) : sameTypeArray('values', o.values, x, 'x', n, why);
+  const indices = indexOut('indices', o.indices, n, why);
+  return { result: { values, indices }, args: [x, d.outer, d.classes, d.inner, k, largest, MODE_CODES[mode], temperature, values, indices] };
+}
+
+/**
+ * The k largest (or, with `largest: false`, smallest) entries of every row along one axis, sorted
+ * (descending for largest), equal values in index order, NaN counted as the largest (the ONNX TopK
+ * rules), with their indices. `values` and `indices` are rows x k, row-major (rows: the shape
+ * without the axis). With `mode: 'softmax' | 'logSoftmax'` the values are those classes' full-row
+ * softmax / log-softmax (not renormalised over the k), as exact as {@link softmax}.
+ */
+export function topK<T extends FloatArray>(x: T, k: number, opts?: TopKOptions<T>): TopKResult<T> {
+  const { result, args } = prepareTopK(x, k, opts);
+  binding.topk(...args);
+  return result;
+}
+
+/** {@link topK} computed off the JavaScript thread, as a Promise. */
+export async function topKAsync<T extends FloatArray>(x: T, k: number, opts?: TopKOptions<T>): Promise<TopKResult<T>> {
+  const { result, args } = prepareTopK(x, k, opts);
+  await binding.topkAsync(...args);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// sample
+
+type SampleArgs = Parameters<NativeBinding['sample']>;
+const TWO32 = 4294967296;
+
+function prepareSample<T extends FloatArray>(logits: T, opts: SampleOptions<T> | undefined): SampleArgs {
+  const length = floatArray('logits', logits);
+  const o = readOptions(opts, SAMPLE_OPTIONS);
+  const d = decisionDims('logits', length, o.shape, o.axis, true);
+  const temperature = finiteAtLeast('temperature', o.temperature, 0, false, 1);
+  let topK = 0;
+  if (o.topK !== undefined) {
+    if (typeof o.topK !== 'number') throw typeError('topK', 'an integer >= 1', o.topK);
+    if (!Number.isSafeInteger(o.topK) || o.topK < 1) throw rangeError('topK', 'an integer >= 1', describe(o.topK));
+    topK = o.topK;
+  }
+  let topP = 1;
+  if (o.topP !== undefined) {
+    if (typeof o.topP !== 'number') throw typeError('topP', 'a number in (0, 1]', o.topP);
+    if (!(o.topP > 0 && o.topP <= 1)) throw rangeError('topP', 'a number in (0, 1]', describe(o.topP));
+    topP = o.topP;
+  }
+  let minP = 0;
+  if (o.minP !== undefined) {
+    if (typeof o.minP !== 'number') throw typeError('minP', 'a number in [0, 1]', o.minP);
+    if (!(o.minP >= 0 && o.minP <= 1)) throw rangeError('minP', 'a number in [0, 1]', describe(o.minP));
+    minP = o.minP;
+  }
+  let offset = 0;
+  if (o.offset !== undefined) {
+    if (typeof o.offset !== 'number') throw typeError('offset', 'a safe integer >= 0', o.offset);
+    if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw rangeError('offset', 'a safe integer >= 0', describe(o.offset));
+    offset = o.offset;
+  }
+  const seedWhat = 'a safe integer >= 0, a bigint in [0, 2^64) or a BigUint64Array with one seed per row';
+  let seedLo = 0;
+  let seedHi = 0;
+  let seeds: BigUint64Array | null = null;
+  const s = o.seed;
+  if (s === undefined) {
+    if (d.rows > 0 && temperature > 0) {
+      throw typeError('seed', `${seedWhat} (sample has no hidden generator: a draw is reproducible from its seed)`, s);
+    }
+  } else if (typeof s === 'number') {
+    if (!Number.isSafeInteger(s) || s < 0) throw rangeError('seed', seedWhat, describe(s));
+    seedLo = s % TWO32;
+    seedHi = Math.floor(s / TWO32);
+  } else if (typeof s === 'bigint') {
+    if (s < 0n || s >= 1n << 64n) throw rangeError('seed', seedWhat, describe(s));
+    seedLo = Number(s & 0xffffffffn);
+    seedHi = Number(s >> 32n);
+  } else if (kindOf(s) === 'BigUint64Array') {
+    const got = liveLength('seed', s as BigUint64Array);
+    if (got !== d.rows) throw rangeError('seed', `length ${d.rows} (one seed per row)`, `length ${got}`);
+    seeds = s as BigUint64Array;
+  } else {
+    throw typeError('seed', seedWhat, s);
+  }
+  const out = indexOut('out', o.out, d.rows, 'one per row: the shape without the axis');
+  const logprobs = o.logprobs === undefined ? null : sameTypeArray('logprobs', o.logprobs, logits, 'logits', d.rows, 'one per row');
+  return [logits, d.outer, d.classes, d.inner, temperature, topK, topP, minP, seedLo, seedHi, seeds, offset, out, logprobs];
+}
+
+/**
+ * One class per row drawn from softmax(logits / temperature) after truncation, in this order:
+ * top-k, top-p, min-p. The draw is reproducible by contract (README, "Sampling"): row r's uniform is
+ * Philox4x32-10 keyed by the seed at counter offset + r, and the class is the first kept class, in
+ * index order, whose cumulative probability exceeds it. `temperature: 0` is greedy (argmax). A row
+ * with a NaN, +Infinity or only -Infinity gives -1 (and a NaN log-probability).
+ */
+export function sample<T extends FloatArray>(logits: T, opts?: SampleOptions<T>): Int32Array {
+  const args = prepareSample(logits, opts);
+  binding.sample(...args);
+  return args[12];
+}
+
+/** {@link sample} computed off the JavaScript thread, as a Promise. */
+export async function sampleAsync<T extends FloatArray>(logits: T, opts?: SampleOptions<T>): Promise<Int32Array> {
+  const args = prepareSample(logits, opts);
+  await binding.sampleAsync(...args);
+  return args[12];
+}

@@ -1,0 +1,570 @@
+// Decisions: argmax, top-k and sampling over rows, on the kernels of select.h and softmax.h.
+//
+// Top-k never sorts a row: it keeps a buffer of candidate indices whose worst is the running k-th
+// value t, and the kernel's pass_index appends only the entries that beat t (strictly: an entry
+// equal to t comes later than every candidate, so it loses the tie), a register tested in one
+// comparison. When the buffer fills, nth_element cuts it back to k and raises t. On random rows
+// about k ln(C / k) entries pass; only the k survivors are sorted.
+//
+// Sampling draws u from Philox4x32-10 (philox.h) and takes the first kept class, in index order,
+// whose cumulative weight exceeds u times the kept total. With top-k the work after the top-k is
+// on k candidates in binary64. Without it, the row's exponentials go to a scratch row (softmax's
+// expsum), top-p finds its cut by a radix select on their float bit patterns (three histograms of
+// 11, 11 and 10 bits over the mass, each on the members of the previous level's crossing bucket),
+// min-p is a threshold, and the draw sums whole blocks of kept weights (sum_ge) before it steps
+// through the one block the target falls in.
+//
+// Every row is decided by one thread, except that a row far longer than its batch has threads
+// for (argmax and top-k) is cut in chunks of kChunk whose candidates merge in chunk order under
+// the same total order: the result is the same for any thread count.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "../kernels/philox.h"
+#include "../kernels/select.h"
+#include "../scratch.h"
+#include "../threadpool.h"
+#include "common.h"
+#include "ops.h"
+
+namespace logitkit {
+namespace {
+
+// Rows at least this long are split in chunks across threads when there are fewer rows than threads.
+constexpr size_t kSplitRowAbove = size_t(1) << 18;
+
+template <class T>
+bool is_nan(T v) {
+  return v != v;
+}
+
+// A per-thread vector of at least n elements (kept for the next call up to kScratchKeep), or `own`.
+template <class T, int Slot>
+T* scratch_of(size_t n, std::vector<T>& own) {
+  std::vector<T>& v = n <= kScratchKeep ? thread_scratch<T, Slot>() : own;
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// Row r of the tensor as C contiguous elements: in place, or gathered into col (C elements).
+template <class T>
+const T* row_of(const T* x, Dims d, size_t r, T* col) {
+  const size_t o = r / d.inner, j = r % d.inner;
+  const T* base = x + o * d.C * d.inner + j;
+  if (d.inner == 1) return base;
+  for (size_t c = 0; c < d.C; ++c) col[c] = base[c * d.inner];
+  return col;
+}
+
+// The Rank order as unsigned integers, larger first: the value's bits made monotone (NaN above
+// +inf when largest, below -inf when smallest; -0 as +0), then the index, reversed. A candidate
+// buffer of these sorts by integer compares instead of loads through indices.
+template <class T>
+struct KeyOf;
+template <>
+struct KeyOf<float> {
+  using K = uint64_t;
+  using B = uint32_t;
+};
+template <>
+struct KeyOf<double> {
+  using K = unsigned __int128;
+  using B = uint64_t;
+};
+
+template <class T>
+typename KeyOf<T>::K rank_key(T v, uint32_t i, bool largest) {
+  using B = typename KeyOf<T>::B;
+  using K = typename KeyOf<T>::K;
+  constexpr B sign = B(1) << (8 * sizeof(B) - 1);
+  B k;
+  if (is_nan(v)) {
+    k = largest ? ~B(0) : B(0);
+  } else {
+    B b;
+    std::memcpy(&b, &v, sizeof b);
+    if (b == sign) b = 0;
+    k = (b & sign) ? ~b : (b | sign);
+    if (!largest) k = ~k;
+  }
+  return (K(k) << 32) | K(0xFFFFFFFFu - i);
+}
+
+template <class K>
+uint32_t index_of(K key) {
+  return 0xFFFFFFFFu - static_cast<uint32_t>(key);
+}
+
+template <class T>
+struct TopKBuffers {
+  std::vector<uint32_t> idx;
+  std::vector<typename KeyOf<T>::K> keys;
+};
+
+// This thread's top-k buffers; hands memory back past kScratchKeep (as scratch.h does) when the
+// guard goes out of scope.
+template <class T>
+struct ThreadBuffers {
+  TopKBuffers<T>& b;
+  ThreadBuffers() : b(get()) {}
+  ~ThreadBuffers() {
+    if (b.keys.capacity() > kScratchKeep) std::vector<typename KeyOf<T>::K>().swap(b.keys);
+    if (b.idx.capacity() > kScratchKeep) std::vector<uint32_t>().swap(b.idx);
+  }
+  static TopKBuffers<T>& get() {
+    thread_local TopKBuffers<T> t;
+    return t;
+  }
+};
+
+// The best min(k, e - b) entries of row[b, e) in rank order, as keys in bufs.keys[0..k); returns
+// that count. While t is the worst of the k kept, only the entries that beat t are looked at: one
+// comparison per register (pass_index), and a cut back to k (nth_element) when the buffer fills.
+template <class T>
+size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t k, bool largest, TopKBuffers<T>& bufs) {
+  using Key = typename KeyOf<T>::K;
+  const size_t n = e - b;
+  if (k > n) k = n;
+  if (k == 0) return 0;
+  std::vector<Key>& keys = bufs.keys;
+  const std::greater<Key> better;
+  if (n <= 4 * k + 64) {
+    keys.resize(n);
+    for (size_t i = 0; i < n; ++i) keys[i] = rank_key(row[b + i], static_cast<uint32_t>(b + i), largest);
+    std::partial_sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k), keys.end(), better);
+    return k;
+  }
+  // room for k and as many again: a small buffer raises t often, which is what keeps passes rare
+  const size_t room = k + 64, cap = k + room;
+  keys.resize(cap);
+  bufs.idx.resize(cap);
+  auto cut = [&](size_t size) {
+    std::nth_element(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k - 1), keys.begin() + static_cast<ptrdiff_t>(size), better);
+  };
+  size_t size = 0, pos = b;
+  // Largest first, with the row long enough: start from a bound of the k-th value (group_floor
+  // over 4-register runs), which skips the first few cuts, keeping entries >= it (> the float below
+  // it) until k are kept.
+  constexpr size_t kRegs = 4;
+  T t{};
+  bool seeded = false;
+  if (largest && n >= 2 * k * kRegs * K.lanes) {
+    const T t0 = K.group_floor(row + b, k, kRegs);
+    seeded = t0 > -std::numeric_limits<T>::infinity();  // (not for a NaN in the runs, or only -inf)
+    if (seeded) t = std::nextafter(t0, -std::numeric_limits<T>::infinity());
+  }
+  if (!seeded) {
+    for (size_t i = 0; i < k; ++i) keys[i] = rank_key(row[b + i], static_cast<uint32_t>(b + i), largest);
+    cut(k);
+    size = k;
+    pos = b + k;
+  }
+  while (pos < e) {
+    Pass pass = Pass::kAbove;
+    if (size >= k) {
+      t = row[index_of(keys[k - 1])];  // the worst of the k kept
+      if (largest) {
+        if (is_nan(t)) break;  // k NaNs: every later entry loses
+      } else {
+        pass = is_nan(t) ? Pass::kOrdered : Pass::kBelow;
+      }
+    }
+    size_t end = 0;
+    const size_t got = K.pass_index(row + pos, e - pos, t, static_cast<int>(pass), static_cast<uint32_t>(pos),
+                                    bufs.idx.data(), cap - size, &end);
+    pos += end;
+    for (size_t j = 0; j < got; ++j) keys[size + j] = rank_key(row[bufs.idx[j]], bufs.idx[j], largest);
+    size += got;
+    if (got && size >= k) {
+      cut(size);
+      size = k;
+    }
+  }
+  if (size < k) {  // cannot happen (k entries reach the bound); kept as the dense path
+    keys.resize(n);
+    for (size_t i = 0; i < n; ++i) keys[i] = rank_key(row[b + i], static_cast<uint32_t>(b + i), largest);
+    std::partial_sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k), keys.end(), better);
+    return k;
+  }
+  std::sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k), better);
+  return k;
+}
+
+// The top-k of a whole row, split in chunks over the pool when `split` (rows < threads).
+template <class T>
+size_t topk_row(const Kernels<T>& K, const T* row, size_t C, size_t k, bool largest, TopKBuffers<T>& bufs, bool split) {
+  if (!split) return topk_range(K, row, 0, C, k, largest, bufs);
+  const size_t nch = (C + kChunk - 1) / kChunk;
+  std::vector<TopKBuffers<T>> parts(nch);
+  parallel_for(nch, 1, [&](size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) {
+      const size_t got = topk_range(K, row, c * kChunk, std::min(C, (c + 1) * kChunk), k, largest, parts[c]);
+      parts[c].keys.resize(got);
+    }
+  });
+  bufs.keys.clear();
+  for (const auto& p : parts) bufs.keys.insert(bufs.keys.end(), p.keys.begin(), p.keys.end());
+  const size_t kk = std::min(k, bufs.keys.size());
+  std::partial_sort(bufs.keys.begin(), bufs.keys.begin() + static_cast<ptrdiff_t>(kk), bufs.keys.end(),
+                    std::greater<typename KeyOf<T>::K>());
+  return kk;
+}
+
+template <class T>
+size_t argmax_row(const Kernels<T>& K, const T* row, size_t C, bool split) {
+  if (!split) return K.argmax(row, C);
+  const size_t nch = (C + kChunk - 1) / kChunk;
+  std::vector<uint32_t> best(nch);
+  parallel_for(nch, 1, [&](size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) {
+      const size_t b = c * kChunk;
+      best[c] = static_cast<uint32_t>(b + K.argmax(row + b, std::min(kChunk, C - b)));
+    }
+  });
+  auto key = [&](uint32_t i) { return rank_key(row[i], i, true); };
+  uint32_t win = best[0];
+  for (size_t c = 1; c < nch; ++c)
+    if (key(best[c]) > key(win)) win = best[c];
+  return win;
+}
+
+// (x - m) * it as a double-double, x - m formed exactly (x, m finite).
+static inline DD scaled_diff(double x, double m, DD it) {
+  const DD d = two_sum(x, -m);
+  const double p = d.hi * it.hi;
+  return DD{p, std::fma(d.hi, it.hi, -p) + d.hi * it.lo + d.lo * it.hi};
+}
+
+// The softmax, log-softmax or sigmoid of a row's chosen entries (values holds the entries).
+template <class T>
+void finish_values(const Kernels<T>& K, const T* row, size_t C, T* values, size_t k, TopKMode mode, DD it) {
+  if (mode == TopKMode::Logits) return;
+  if (mode == TopKMode::Sigmoid) {
+    K.sigmoid(values, values, k, false);
+    return;
+  }
+  const T m = K.max(row, C);
+  const ExpSum es = K.expsum(row, C, m, it, nullptr, nullptr);
+  const DD S = es.sum;
+  if (is_nan(S.hi) || std::isinf(m) || is_nan(m)) {
+    std::fill(values, values + k, std::numeric_limits<T>::quiet_NaN());
+    return;
+  }
+  const DD neg_off{-es.off.hi, -es.off.lo};
+  const DD logS = dd_log(S), inv = dd_recip(S);
+  for (size_t j = 0; j < k; ++j) {
+    const T v = values[j];
+    if (v == -std::numeric_limits<T>::infinity()) {
+      values[j] = mode == TopKMode::Softmax ? T(0) : v;
+      continue;
+    }
+    if (mode == TopKMode::Softmax) {
+      const double e = exp_diff(static_cast<double>(v), static_cast<double>(m), it, neg_off);
+      values[j] = static_cast<T>(e * inv.hi + e * inv.lo);
+    } else {
+      DD a = dd_add(scaled_diff(static_cast<double>(v), static_cast<double>(m), it), neg_off);
+      a = dd_add(a, DD{-logS.hi, -logS.lo});
+      values[j] = static_cast<T>(a.hi + a.lo);
+    }
+  }
+}
+
+// What sample() keeps of a row's weights e: e > tau, or e == tau at an index below J.
+template <class T>
+struct Cut {
+  T tau;
+  size_t J;
+  bool keeps(T v, size_t i) const { return v > tau || (v == tau && i < J); }
+};
+
+// The cut of top-p: the smallest set of largest weights (equal weights by lower index) whose sum
+// reaches P, by a radix select over the weights' float bit patterns.
+template <class T>
+Cut<T> top_mass(const T* e, size_t n, double P, std::vector<uint32_t>& members) {
+  auto key = [](T v) {
+    const float f = static_cast<float>(v);  // monotone: the buckets order the weights
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+  };
+  static constexpr int kShift[3] = {21, 10, 0};
+  static constexpr uint32_t kMask[3] = {2047u, 2047u, 1023u};
+  double above = 0.0;  // the weight of every bucket above the current one
+  double mass[2048];
+  for (int level = 0; level < 3; ++level) {
+    const int sh = kShift[level];
+    const uint32_t mk = kMask[level];
+    std::fill(mass, mass + mk + 1, 0.0);
+    long lowest = -1;
+    if (level == 0) {
+      for (size_t i = 0; i < n; ++i) mass[key(e[i]) >> sh] += static_cast<double>(e[i]);
+    } else {
+      for (uint32_t i : members) mass[(key(e[i]) >> sh) & mk] += static_cast<double>(e[i]);
+    }
+    long b = static_cast<long>(mk);
+    for (; b >= 0; --b) {
+      if (mass[b] > 0) lowest = b;
+      if (above + mass[b] >= P) break;
+      above += mass[b];
+    }
+    if (b < 0) {  // rounding left the total below P: the crossing is in the lowest bucket
+      if (lowest < 0) return Cut<T>{T(0), n};
+      b = lowest;
+      above -= mass[b];
+    }
+    if (level == 0) {
+      members.clear();
+      for (size_t i = 0; i < n; ++i)
+        if ((key(e[i]) >> sh) == static_cast<uint32_t>(b)) members.push_back(static_cast<uint32_t>(i));
+    } else {
+      size_t w = 0;
+      for (uint32_t i : members)
+        if (((key(e[i]) >> sh) & mk) == static_cast<uint32_t>(b)) members[w++] = i;
+      members.resize(w);
+    }
+  }
+  // members share one float value: by weight (double data may still differ), then index
+  std::sort(members.begin(), members.end(), [&](uint32_t a, uint32_t c) { return e[a] != e[c] ? e[a] > e[c] : a < c; });
+  for (uint32_t i : members) {
+    above += static_cast<double>(e[i]);
+    if (above >= P) return Cut<T>{e[i], size_t(i) + 1};
+  }
+  const uint32_t last = members.back();
+  return Cut<T>{e[last], size_t(last) + 1};
+}
+
+// The smallest T >= v (v >= 0 finite).
+template <class T>
+T at_least(double v) {
+  T t = static_cast<T>(v);
+  if (static_cast<double>(t) < v) t = std::nextafter(t, std::numeric_limits<T>::infinity());
+  return t;
+}
+
+template <class T>
+struct Sampler {
+  const Kernels<T>& K;
+  const SampleParams& p;
+  DD it;
+
+  static constexpr size_t kBlock = 2048;
+
+  // The chosen class of row[0..C) for uniform u, or -1; *lp its log-probability.
+  int32_t draw(const T* row, size_t C, double u, double* lp, TopKBuffers<T>& bufs, std::vector<T>& e,
+               std::vector<std::pair<uint32_t, double>>& kept) const {
+    *lp = std::numeric_limits<double>::quiet_NaN();
+    if (p.top_k != 0 && p.top_k < C) return draw_top_k(row, C, u, lp, bufs, kept);
+    return draw_full(row, C, u, lp, bufs.idx, e);
+  }
+
+  int32_t draw_top_k(const T* row, size_t C, double u, double* lp, TopKBuffers<T>& bufs,
+                     std::vector<std::pair<uint32_t, double>>& kept) const {
+    const size_t k = topk_range(K, row, 0, C, p.top_k, true, bufs);
+    const double m = static_cast<double>(row[index_of(bufs.keys[0])]);
+    if (is_nan(m) || std::isinf(m)) return -1;  // NaN (ranked first), +inf, or only -inf
+    kept.resize(k);
+    double S = 0.0;
+    for (size_t j = 0; j < k; ++j) {
+      const uint32_t i = index_of(bufs.keys[j]);
+      const double v = static_cast<double>(row[i]);
+      const double w = v == -INFINITY ? 0.0 : exp_diff(v, m, it, DD{0.0, 0.0});
+      kept[j] = {i, w};
+      S += w;
+    }
+    size_t L = k;
+    if (p.top_p < 1.0) {
+      const double P = p.top_p * S;
+      double c = 0.0;
+      for (size_t j = 0; j < k; ++j) {
+        c += kept[j].second;
+        if (c >= P) {
+          L = j + 1;
+          break;
+        }
+      }
+    }
+    if (p.min_p > 0.0) {
+      const double thr = p.min_p * kept[0].second;
+      size_t Lm = 0;
+      while (Lm < L && kept[Lm].second >= thr) ++Lm;
+      L = Lm;
+    }
+    kept.resize(L);
+    std::sort(kept.begin(), kept.end());
+    double Sk = 0.0;
+    for (const auto& kv : kept) Sk += kv.second;
+    const double target = u * Sk;
+    double c = 0.0;
+    size_t chosen = SIZE_MAX;
+    for (size_t j = 0; j < L; ++j) {
+      if (kept[j].second > 0) chosen = j;  // the last kept class of nonzero weight, unless one crosses
+      c += kept[j].second;
+      if (c > target) break;
+    }
+    const uint32_t cls = kept[chosen].first;
+    const DD lw = scaled_diff(static_cast<double>(row[cls]), m, it);
+    *lp = (lw.hi - std::log(Sk)) + lw.lo;
+    return static_cast<int32_t>(cls);
+  }
+
+  int32_t draw_full(const T* row, size_t C, double u, double* lp, std::vector<uint32_t>& buf, std::vector<T>& ev) const {
+    T* e = ev.data();
+    const T m = K.max(row, C);
+    const ExpSum es = K.expsum(row, C, m, it, e, nullptr);
+    const double S = es.sum.hi + es.sum.lo;
+    if (!(S > 0) || std::isinf(S) || std::isinf(m)) return -1;  // NaN, +inf, or only -inf
+    Cut<T> cut{T(0), C};
+    if (p.top_p < 1.0) cut = top_mass(e, C, p.top_p * S, buf);
+    if (p.min_p > 0.0) {
+      const T tm = at_least<T>(p.min_p * static_cast<double>(K.max(e, C)));
+      if (tm > cut.tau) cut = Cut<T>{tm, C};
+    }
+    const T tau_up = std::nextafter(cut.tau, std::numeric_limits<T>::infinity());
+    auto block_sum = [&](size_t lo, size_t hi) {
+      DD s{0.0, 0.0};
+      if (lo < cut.J) s = dd_add(s, K.sum_ge(e + lo, std::min(hi, cut.J) - lo, cut.tau));
+      const size_t mid = std::max(lo, cut.J);
+      if (hi > mid) s = dd_add(s, K.sum_ge(e + mid, hi - mid, tau_up));
+      return s.hi + s.lo;
+    };
+    const size_t nb = (C + kBlock - 1) / kBlock;
+    double sums_small[64];
+    std::vector<double> sums_big;
+    double* sums = nb <= 64 ? sums_small : (sums_big.resize(nb), sums_big.data());
+    double Sk = 0.0;
+    for (size_t b = 0; b < nb; ++b) {
+      sums[b] = block_sum(b * kBlock, std::min(C, (b + 1) * kBlock));
+      Sk += sums[b];
+    }
+    const double target = u * Sk;
+    double c = 0.0;
+    size_t chosen = SIZE_MAX;
+    for (size_t b = 0; b < nb && chosen == SIZE_MAX; ++b) {
+      if (!(c + sums[b] > target)) {
+        c += sums[b];
+        continue;
+      }
+      const size_t hi = std::min(C, (b + 1) * kBlock);
+      for (size_t i = b * kBlock; i < hi; ++i) {
+        if (!cut.keeps(e[i], i)) continue;
+        c += static_cast<double>(e[i]);
+        if (c > target) {
+          chosen = i;
+          break;
+        }
+      }
+    }
+    if (chosen == SIZE_MAX) {  // rounding left the total at or below the target: the last kept class
+      for (size_t i = C; i-- > 0;)
+        if (e[i] > 0 && cut.keeps(e[i], i)) {
+          chosen = i;
+          break;
+        }
+    }
+    const DD lw = dd_add(scaled_diff(static_cast<double>(row[chosen]), static_cast<double>(m), it), DD{-es.off.hi, -es.off.lo});
+    *lp = (lw.hi - std::log(Sk)) + lw.lo;
+    return static_cast<int32_t>(chosen);
+  }
+};
+
+}  // namespace
+
+template <class T>
+void argmax(const KernelTable& table, const T* x, Dims d, int32_t* out) {
+  const size_t rows = d.rows(), C = d.C;
+  if (rows == 0) return;
+  const Kernels<T>& K = kernels_of<T>(table);
+  const bool split = d.inner == 1 && C >= kSplitRowAbove && rows < static_cast<size_t>(num_threads());
+  if (split) {
+    for (size_t r = 0; r < rows; ++r) out[r] = static_cast<int32_t>(argmax_row(K, x + r * C, C, true));
+    return;
+  }
+  parallel_for(rows, std::max<size_t>(1, kGrainElements / C), [&](size_t r0, size_t r1) {
+    std::vector<T> own;
+    T* col = d.inner == 1 ? nullptr : scratch_of<T, 5>(C, own);
+    for (size_t r = r0; r < r1; ++r) out[r] = static_cast<int32_t>(K.argmax(row_of(x, d, r, col), C));
+  });
+}
+
+template <class T>
+void topk(const KernelTable& table, const T* x, Dims d, size_t k, bool largest, TopKMode mode, double temperature,
+          T* values, int32_t* indices) {
+  const size_t rows = d.rows(), C = d.C;
+  if (rows == 0 || k == 0) return;
+  const Kernels<T>& K = kernels_of<T>(table);
+  const DD it = inverse_temperature<T>(temperature);
+  const bool split = d.inner == 1 && C >= kSplitRowAbove && rows < static_cast<size_t>(num_threads());
+  auto one = [&](const T* row, size_t r, TopKBuffers<T>& bufs, bool sp) {
+    topk_row(K, row, C, k, largest, bufs, sp);
+    for (size_t j = 0; j < k; ++j) {
+      const uint32_t i = index_of(bufs.keys[j]);
+      indices[r * k + j] = static_cast<int32_t>(i);
+      values[r * k + j] = row[i];
+    }
+    finish_values(K, row, C, values + r * k, k, mode, it);
+  };
+  if (split) {
+    TopKBuffers<T> bufs;
+    for (size_t r = 0; r < rows; ++r) one(x + r * C, r, bufs, true);
+    return;
+  }
+  parallel_for(rows, std::max<size_t>(1, kGrainElements / C), [&](size_t r0, size_t r1) {
+    std::vector<T> own;
+    T* col = d.inner == 1 ? nullptr : scratch_of<T, 5>(C, own);
+    ThreadBuffers<T> guard;
+    TopKBuffers<T>& bufs = guard.b;
+    for (size_t r = r0; r < r1; ++r) one(row_of(x, d, r, col), r, bufs, false);
+  });
+}
+
+template <class T>
+void sample(const KernelTable& table, const T* x, Dims d, const SampleParams& p, int32_t* out, T* logprobs) {
+  const size_t rows = d.rows(), C = d.C;
+  if (rows == 0) return;
+  const Kernels<T>& K = kernels_of<T>(table);
+  const Sampler<T> s{K, p, inverse_temperature<T>(p.temperature > 0 ? p.temperature : 1.0)};
+  parallel_for(rows, std::max<size_t>(1, kGrainElements / C), [&](size_t r0, size_t r1) {
+    std::vector<T> own_col, own_e;
+    T* col = d.inner == 1 ? nullptr : scratch_of<T, 5>(C, own_col);
+    std::vector<T>& e = C <= kScratchKeep ? thread_scratch<T, 6>() : own_e;
+    ThreadBuffers<T> guard;
+    TopKBuffers<T>& bufs = guard.b;
+    std::vector<std::pair<uint32_t, double>> kept;
+    for (size_t r = r0; r < r1; ++r) {
+      const T* row = row_of(x, d, r, col);
+      int32_t cls;
+      double lp;
+      if (p.temperature == 0) {
+        const size_t i = K.argmax(row, C);
+        const bool bad = is_nan(row[i]) || row[i] == -std::numeric_limits<T>::infinity();
+        cls = bad ? -1 : static_cast<int32_t>(i);
+        lp = bad ? std::numeric_limits<double>::quiet_NaN() : 0.0;
+      } else {
+        const uint64_t key = p.seeds ? p.seeds[r] : p.seed;
+        const uint64_t counter = p.seeds ? p.offset : p.offset + r;
+        const double u = Philox4x32::uniform(key, counter);
+        if (p.top_k == 0 || p.top_k >= C) {
+          if (e.size() < C) e.resize(C);
+        }
+        cls = s.draw(row, C, u, &lp, bufs, e, kept);
+      }
+      out[r] = cls;
+      if (logprobs) logprobs[r] = static_cast<T>(lp);
+    }
+  });
+}
+
+template void argmax<float>(const KernelTable&, const float*, Dims, int32_t*);
+template void argmax<double>(const KernelTable&, const double*, Dims, int32_t*);
+template void topk<float>(const KernelTable&, const float*, Dims, size_t, bool, TopKMode, double, float*, int32_t*);
+template void topk<double>(const KernelTable&, const double*, Dims, size_t, bool, TopKMode, double, double*, int32_t*);
+template void sample<float>(const KernelTable&, const float*, Dims, const SampleParams&, int32_t*, float*);
+template void sample<double>(const KernelTable&, const double*, Dims, const SampleParams&, int32_t*, double*);
+
+}  // namespace logitkit
