@@ -1,7 +1,8 @@
 // Property-based tests (fast-check). Two kinds of cases, CASES in all (10,000; a tenth under an
 // emulator, LOGITKIT_TEST_EMULATED):
-//  - valid calls with random shapes, axes, dtypes, temperatures and cross-entropy options, on data
-//    that mixes ordinary values, huge values and specials, checked against the float64 reference;
+//  - valid calls with random shapes, axes, dtypes, temperatures and cross-entropy, BCE and decision
+//    options, on data that mixes ordinary values, huge values and specials, checked against the
+//    float64 references (sample against the JavaScript twin of its documented draw);
 //  - garbage for every public function (sync and async): wrong types, bad shapes, throwing getters,
 //    Proxies, frozen and null-prototype objects, unknown options, targets out of range in the middle
 //    of a batch, detached and shared buffers, views at odd byte offsets. Every call must either
@@ -12,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { bits, checkClose, lk, relErr, TOL } from './helpers.js';
-import { refBce, refCrossEntropy, refLogSigmoid, refSigmoid, refSoftmax } from './reference.js';
+import { rankOrder, refBce, refCrossEntropy, refDraw, refLogSigmoid, refSigmoid, refSoftmax, rowsOf, uniform } from './reference.js';
 
 const SCALE = process.env.LOGITKIT_TEST_EMULATED ? 0.1 : 1;
 const CASES = 10_000 * SCALE;
@@ -21,6 +22,7 @@ const RUNS = {
   crossEntropy: Math.round(CASES * 0.15),
   sigmoid: Math.round(CASES * 0.05),
   bce: Math.round(CASES * 0.1),
+  decide: Math.round(CASES * 0.05),
   garbageSync: Math.round(CASES * 0.5),
   garbageAsync: Math.round(CASES * 0.2),
 };
@@ -239,6 +241,53 @@ describe('property: valid calls match the float64 reference', () => {
   });
 });
 
+describe('property: decisions match the float64 references', () => {
+  it(`argmax, topK and sample with every option, ${RUNS.decide} cases`, () => {
+    const arb = shapeAndAxis
+      .filter(({ shape, axis }) => shape[axis < 0 ? axis + shape.length : axis] > 0)
+      .chain((sa) =>
+        fc.record({
+          sa: fc.constant(sa),
+          dtype: fc.constantFrom<'f32' | 'f64'>('f32', 'f64'),
+          kFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+          largest: fc.boolean(),
+          temperature: fc.constantFrom(0, 0.5, 1, 3),
+          topK: fc.option(fc.integer({ min: 1, max: 40 })),
+          topP: fc.option(fc.constantFrom(0.3, 0.9, 1)),
+          minP: fc.option(fc.constantFrom(0, 0.05, 0.5)),
+          seed: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+          offset: fc.integer({ min: 0, max: 2 ** 40 }),
+          v: values(size(sa.shape)),
+        }),
+      );
+    fc.assert(
+      fc.property(arb, ({ sa, dtype, kFrac, largest, temperature, topK, topP, minP, seed, offset, v }) => {
+        const x = CTORS[dtype].from(v);
+        const { shape, axis } = sa;
+        const rows = rowsOf(x, shape, axis);
+        const C = rows.length ? rows[0].length : 0;
+        const am = lk.argmax(x, { shape, axis });
+        rows.forEach((row, r) => {
+          if (am[r] !== rankOrder(row, true)[0]) throw new Error(`argmax[${r}] = ${am[r]}`);
+        });
+        const k = Math.floor(kFrac * C);
+        const t = lk.topK(x, k, { shape, axis, largest });
+        rows.forEach((row, r) => {
+          const want = rankOrder(row, largest).slice(0, k);
+          for (let j = 0; j < k; j++) if (t.indices[r * k + j] !== want[j]) throw new Error(`topK row ${r} [${j}] = ${t.indices[r * k + j]}, expected ${want[j]}`);
+        });
+        const o = { temperature, ...(topK !== null ? { topK } : {}), ...(topP !== null ? { topP } : {}), ...(minP !== null ? { minP } : {}) };
+        const got = lk.sample(x, { shape, axis, seed, offset, ...o });
+        rows.forEach((row, r) => {
+          const want = refDraw(row, o, uniform(seed, BigInt(offset + r)));
+          if (got[r] !== want.cls && !want.ambiguous.has(got[r]) && !want.ambiguous.has(-2)) throw new Error(`sample row ${r} = ${got[r]}, expected ${want.cls}: ${JSON.stringify(Array.from(row, String))} u=${uniform(seed, BigInt(offset + r))} ${JSON.stringify(o)}`);
+        });
+      }),
+      { numRuns: RUNS.decide, endOnFailure: true },
+    );
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Garbage
 
@@ -432,12 +481,53 @@ const bceCall = fc.record({
   }),
 });
 
+const intArr = fc.tuple(fc.constantFrom<Int32ArrayConstructor | Uint32ArrayConstructor>(Int32Array, Int32Array, Int32Array, Uint32Array), fc.integer({ min: 0, max: 12 })).map(([ctor, n]) => new ctor(n));
+const axisArb = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(-1, 0) }, { weight: 1, arbitrary: fc.integer({ min: -4, max: 4 }) });
+
+const argmaxCall = fc.record({
+  fn: fc.constant('argmax'),
+  x: anyValue(floatArr),
+  opts: options({ shape: shapeFor, axis: axisArb, out: intArr }),
+});
+
+const topKCall = fc.record({
+  fn: fc.constant('topK'),
+  x: anyValue(floatArr),
+  k: anyValue(fc.integer({ min: -1, max: 7 })),
+  opts: options({
+    shape: shapeFor,
+    axis: axisArb,
+    largest: fc.boolean(),
+    mode: fc.constantFrom('logits', 'softmax', 'logSoftmax', 'sigmoid', 'probs'),
+    temperature: fc.oneof(fc.double(), fc.constantFrom(0.5, 2)),
+    values: floatArr,
+    indices: intArr,
+  }),
+});
+
+const sampleCall = fc.record({
+  fn: fc.constant('sample'),
+  x: anyValue(floatArr),
+  opts: options({
+    shape: shapeFor,
+    axis: axisArb,
+    temperature: fc.oneof(fc.double(), fc.constantFrom(0, 0.5, 2)),
+    topK: fc.integer({ min: -1, max: 8 }),
+    topP: fc.oneof(fc.double(), fc.constantFrom(0.5, 1)),
+    minP: fc.oneof(fc.double(), fc.constantFrom(0, 0.1)),
+    seed: fc.oneof(fc.integer({ min: -1, max: 2 ** 40 }), fc.bigInt({ min: -1n, max: 2n ** 65n }), fc.integer({ min: 0, max: 6 }).map((n) => new BigUint64Array(n))),
+    offset: fc.oneof(fc.integer({ min: -1, max: 2 ** 40 }), fc.double()),
+    out: intArr,
+    logprobs: floatArr,
+  }),
+});
+
 const threadsCall = fc.record({ fn: fc.constant('setNumThreads'), x: junk });
 
-const MESSAGE = /^(options(\.\w+)?|x|logits|target|shape(\[\d+\])?|axis|out|grad|weight|posWeight(\[\d+\])?|temperature|reduction|ignoreIndex|labelSmoothing|n): expected .+, got .+$/s;
+const MESSAGE = /^(options(\.\w+)?|x|logits|target|shape(\[\d+\])?|axis|out|grad|weight|posWeight(\[\d+\])?|temperature|reduction|ignoreIndex|labelSmoothing|n|k|largest|mode|values|indices|topK|topP|minP|seed|offset|logprobs): expected .+, got .+$/s;
 const TARGET_MESSAGE = /^target\[\d+\] = (-?\d+ is out of range \[0, \d+\)|(-?[\d.e+-]+|NaN|-?Infinity) is out of range \[0, 1\])$/;
 
-type Call = { fn: string; x: unknown; target?: unknown; opts?: unknown };
+type Call = { fn: string; x: unknown; target?: unknown; k?: unknown; opts?: unknown };
 
 /** The call's arguments, made now, and every typed array among them (options included). */
 function prepareCall(call: Call): { args: unknown[]; views: ArrayBufferView[] } {
@@ -459,6 +549,7 @@ function prepareCall(call: Call): { args: unknown[]; views: ArrayBufferView[] } 
   } else {
     opts = made(call.opts);
   }
+  if (call.fn.startsWith('topK')) return { args: [x, made(call.k), opts], views };
   return { args: twoInputs ? [x, target, opts] : [x, opts], views };
 }
 
@@ -481,6 +572,9 @@ const allCalls = fc.oneof(
   { weight: 5, arbitrary: crossEntropyCall },
   { weight: 2, arbitrary: sigmoidCall },
   { weight: 3, arbitrary: bceCall },
+  { weight: 2, arbitrary: argmaxCall },
+  { weight: 3, arbitrary: topKCall },
+  { weight: 3, arbitrary: sampleCall },
   { weight: 1, arbitrary: threadsCall },
 );
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -523,7 +617,7 @@ describe('property: garbage in, a TypeError or RangeError out, nothing written',
   });
 
   it(`every async function rejects and never throws, ${RUNS.garbageAsync} cases`, async () => {
-    const asyncCalls = fc.oneof(softmaxCall, crossEntropyCall, sigmoidCall, bceCall).map((c) => ({ ...c, fn: `${c.fn}Async` }));
+    const asyncCalls = fc.oneof(softmaxCall, crossEntropyCall, sigmoidCall, bceCall, argmaxCall, topKCall, sampleCall).map((c) => ({ ...c, fn: `${c.fn}Async` }));
     let rejected = 0;
     await fc.assert(
       fc.asyncProperty(asyncCalls, async (call: Call) => {

@@ -388,3 +388,138 @@ export function refBce(
   const total = sum.value();
   return { losses, loss: reduction === 'mean' ? total / n : total, grad, gradMagnitude: mag, weightScale };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Philox4x32-10 and the documented draw of sample(), in JavaScript (decide.test.ts, fuzz.test.ts)
+
+function mulhilo(a: number, b: number): [number, number] {
+  const p = BigInt(a) * BigInt(b);
+  return [Number(p >> 32n), Number(p & 0xffffffffn)];
+}
+
+export function philox(ctr: number[], key: number[]): number[] {
+  let [c0, c1, c2, c3] = ctr;
+  let [k0, k1] = key;
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 = (k0 + 0x9e3779b9) >>> 0;
+      k1 = (k1 + 0xbb67ae85) >>> 0;
+    }
+    const [hi0, lo0] = mulhilo(0xd2511f53, c0);
+    const [hi1, lo1] = mulhilo(0xcd9e8d57, c2);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+  }
+  return [c0, c1, c2, c3];
+}
+
+/** The uniform of a row: key = seed (low word first), counter = (counter, 0, 0) as 64-bit low word first. */
+export function uniform(seed: bigint, counter: bigint): number {
+  const w = philox([Number(counter & 0xffffffffn), Number(counter >> 32n), 0, 0], [Number(seed & 0xffffffffn), Number(seed >> 32n)]);
+  return (w[0] >>> 8) * 2 ** -24;
+}
+
+export interface Draw {
+  cls: number;
+  logprob: number;
+  ambiguous: Set<number>; // classes also acceptable when u or a truncation sum is within rounding of a boundary
+  kept?: [number, number][]; // with u < 0: the kept classes and their probabilities
+}
+
+/** The documented draw in float64: temperature, top-k, top-p, min-p, then the inverse CDF in index order. */
+export function refDraw(row: ArrayLike<number>, o: { temperature: number; topK?: number; topP?: number; minP?: number }, u: number): Draw {
+  const C = row.length;
+  let m = -Infinity;
+  let bad = false;
+  for (let i = 0; i < C; i++) {
+    if (Number.isNaN(row[i])) bad = true;
+    else if (row[i] > m) m = row[i];
+  }
+  if (bad || m === -Infinity || (m === Infinity && o.temperature > 0)) return { cls: -1, logprob: NaN, ambiguous: new Set() };
+  if (o.temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < C; i++) if (row[i] > row[best]) best = i;
+    return { cls: best, logprob: 0, ambiguous: new Set() };
+  }
+  const lw = Array.from(row, (v) => (v === -Infinity ? -Infinity : (v - m) / o.temperature));
+  const w = lw.map((v) => Math.exp(v));
+  let order = Array.from({ length: C }, (_, i) => i).sort((a, b) => row[b] - row[a] || a - b);
+  if (o.topK !== undefined && o.topK < C) order = order.slice(0, o.topK);
+  const ambiguous = new Set<number>();
+  let L = order.length;
+  if (o.topP !== undefined && o.topP < 1) {
+    const S = order.reduce((s, i) => s + w[i], 0);
+    const P = o.topP * S;
+    let c = 0;
+    for (let j = 0; j < order.length; j++) {
+      c += w[order[j]];
+      if (Math.abs(c - P) <= 1e-6 * S) ambiguous.add(-2); // the cut itself is within rounding
+      if (c >= P) {
+        L = j + 1;
+        // classes whose weights equal the crossing one's to rounding may rank either way (the addon
+        // orders equal weights by index; exact weights would order them by logit)
+        if (j + 1 < order.length && Math.abs(w[order[j + 1]] - w[order[j]]) <= 1e-6 * w[order[j]]) ambiguous.add(-2);
+        break;
+      }
+    }
+  }
+  if (o.minP !== undefined && o.minP > 0) {
+    const thr = o.minP * w[order[0]];
+    let Lm = 0;
+    while (Lm < L && w[order[Lm]] >= thr) {
+      if (Math.abs(w[order[Lm]] - thr) <= 1e-6 * thr) ambiguous.add(-2);
+      Lm++;
+    }
+    L = Lm;
+  }
+  const kept = order.slice(0, L).sort((a, b) => a - b);
+  const Sk = kept.reduce((s, i) => s + w[i], 0);
+  if (u < 0) return { cls: -1, logprob: NaN, ambiguous, kept: kept.map((i) => [i, w[i] / Sk]) }; // the distribution itself
+  const target = u * Sk;
+  let c = 0;
+  let cls = kept[kept.length - 1];
+  for (let j = 0; j < kept.length; j++) {
+    const before = c;
+    c += w[kept[j]];
+    if (c > target) {
+      cls = kept[j];
+      if (Math.abs(before - target) <= 1e-6 * Sk && j > 0) ambiguous.add(kept[j - 1]);
+      if (Math.abs(c - target) <= 1e-6 * Sk && j + 1 < kept.length) ambiguous.add(kept[j + 1]);
+      break;
+    }
+  }
+  return { cls, logprob: lw[cls] - Math.log(Sk), ambiguous };
+}
+
+// ---------------------------------------------------------------------------------------------
+// references of argmax and topK (decide.test.ts, fuzz.test.ts)
+
+/** NaN first, then larger values, equal values by index (largest); smallest: NaN last. */
+export function rankOrder(row: ArrayLike<number>, largest: boolean): number[] {
+  const idx = Array.from({ length: row.length }, (_, i) => i);
+  return idx.sort((a, b) => {
+    const na = Number.isNaN(row[a]);
+    const nb = Number.isNaN(row[b]);
+    if (na || nb) {
+      if (na && nb) return a - b;
+      return largest ? (na ? -1 : 1) : na ? 1 : -1;
+    }
+    if (row[a] !== row[b]) return largest ? row[b] - row[a] : row[a] - row[b];
+    return a - b;
+  });
+}
+
+export function rowsOf(x: ArrayLike<number>, shape: number[], axis: number): number[][] {
+  const ax = axis < 0 ? axis + shape.length : axis;
+  const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+  const C = shape[ax];
+  const rows: number[][] = [];
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const r: number[] = [];
+      for (let c = 0; c < C; c++) r.push(x[o * C * inner + c * inner + j]);
+      rows.push(r);
+    }
+  }
+  return rows;
+}

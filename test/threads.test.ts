@@ -23,7 +23,7 @@ describe.each(DTYPES)('results do not depend on the thread count ($name)', ({ ct
     [BIG_ROWS, 32000],
     [100000, 3],
   ];
-  it.each(SHAPES)('%i x %i: softmax, logSoftmax, crossEntropy with and without grad', (rows, C) => {
+  it.each(SHAPES)('%i x %i: softmax, logSoftmax, crossEntropy with and without grad, argmax, topK, sample', (rows, C) => {
     const n = rows * C;
     // a random block repeated (a native copy): cheap to make even under emulation
     const block = new ctor(Math.min(n, 1 << 20));
@@ -40,7 +40,19 @@ describe.each(DTYPES)('results do not depend on the thread count ($name)', ({ ct
     const grad = new ctor(n);
     const losses = new ctor(rows);
     const bytes = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    let first: { softmax: Buffer; log: Buffer; loss: number; losses: Buffer; grad: Buffer } | undefined;
+    let first: { softmax: Buffer; log: Buffer; loss: number; losses: Buffer; grad: Buffer; decisions: string } | undefined;
+    const k = Math.min(C, 50);
+    const lp = new ctor(rows);
+    const decisions = () => {
+      const parts: string[] = [];
+      const i32 = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+      parts.push(i32(lk.argmax(x, { shape })));
+      const t = lk.topK(x, k, { shape, mode: 'softmax' });
+      parts.push(i32(t.indices), bits(t.values));
+      parts.push(i32(lk.sample(x, { shape, seed: 11, temperature: 0.8, topK: 50, topP: 0.95, logprobs: lp })), bits(lp));
+      parts.push(i32(lk.sample(x, { shape, seed: 12, topP: 0.9, minP: 0.01, logprobs: lp })), bits(lp));
+      return parts.join('|');
+    };
     for (const t of [1, 2, 3, 8]) {
       lk.setNumThreads(t);
       expect(lk.getNumThreads()).toBe(t);
@@ -56,8 +68,10 @@ describe.each(DTYPES)('results do not depend on the thread count ($name)', ({ ct
       lk.crossEntropy(x, target, { shape, reduction: 'none', out: losses, grad });
       same(bytes(losses), first?.losses, 'per-row losses');
       same(bytes(grad), first?.grad, 'grad');
+      const d = decisions();
+      if (first) expect(d === first.decisions, `threads=${t}: argmax, topK, sample`).toBe(true);
       if (!first) {
-        first = { softmax: softmaxCopy!, log: logCopy!, loss, losses: Buffer.from(bytes(losses)), grad: Buffer.from(bytes(grad)) };
+        first = { softmax: softmaxCopy!, log: logCopy!, loss, losses: Buffer.from(bytes(losses)), grad: Buffer.from(bytes(grad)), decisions: d };
       }
     }
     lk.setNumThreads(initialThreads);

@@ -1,5 +1,5 @@
-// The reduced suite that scripts/test-valgrind.sh runs under valgrind memcheck: every op (sigmoid
-// and binary cross-entropy included), dtype,
+// The reduced suite that scripts/test-valgrind.sh runs under valgrind memcheck: every op (sigmoid,
+// binary cross-entropy, argmax, topK and sample included), dtype,
 // kernel shape class (contiguous rows, short rows, strided axis, chunked long row split over
 // threads), every cross-entropy option, async calls, errors thrown before and inside native code,
 // a buffer detached in flight, and worker_threads terminated mid-call. Plain node (no vitest: its
@@ -117,6 +117,48 @@ async function main() {
         }
         const mean = await lk.binaryCrossEntropyWithLogitsAsync(xs, y, { shape: [rowsN / C, C], posWeight: pw, weight: w });
         assert.ok(Math.abs(mean - sum / rowsN) <= 1e-5 * Math.abs(sum / rowsN), 'bce mean');
+        checks += 4;
+      }
+    }
+  }
+  // decisions: argmax, topK (filter and dense paths, every mode) and sample (top-k path and the full
+  // row's radix select), on rows, a strided axis and a row long enough to be split over threads
+  const decideShapes = [
+    [[50, 7], -1],
+    [[4, 2000], -1],
+    [[6, 40, 3], 1],
+    [[1, 300000], -1],
+  ];
+  for (const threads of [1, 3]) {
+    lk.setNumThreads(threads);
+    for (const ctor of [Float32Array, Float64Array]) {
+      for (const [shape, axis] of decideShapes) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const ax = axis < 0 ? axis + shape.length : axis;
+        const C = shape[ax];
+        const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+        const rows = n / C;
+        const x = data(ctor, n, threads + 4);
+        const row = (r) => Array.from({ length: C }, (_, c) => x[Math.floor(r / inner) * C * inner + c * inner + (r % inner)]);
+        const order = (r) => row(r).map((v, i) => [v, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((p) => p[1]);
+        const k = Math.min(5, C);
+        const am = lk.argmax(x, { shape, axis });
+        const tk = await lk.topKAsync(x, k, { shape, axis, mode: 'softmax', temperature: 0.5 });
+        const lp = new ctor(rows);
+        const s1 = lk.sample(x, { shape, axis, seed: 3, temperature: 0.8, topK: 50, topP: 0.95, logprobs: lp });
+        const s2 = await lk.sampleAsync(x, { shape, axis, seed: 4n, topP: 0.9, minP: 0.01 });
+        for (let r = 0; r < rows; r++) {
+          const o = order(r);
+          assert.equal(am[r], o[0], `argmax[${r}]`);
+          assert.deepEqual(Array.from(tk.indices.subarray(r * k, (r + 1) * k)), o.slice(0, k), `topK[${r}]`);
+          const v = row(r);
+          const m = v[o[0]];
+          const S = v.reduce((a, b) => a + Math.exp((b - m) / 0.5), 0);
+          for (let j = 0; j < k; j++) assert.ok(Math.abs(tk.values[r * k + j] - Math.exp((v[o[j]] - m) / 0.5) / S) <= 1e-6, `topK softmax[${r}]`);
+          assert.ok(o.slice(0, 50).includes(s1[r]) && lp[r] <= 0, `sample[${r}]`);
+          assert.ok(s2[r] >= 0 && s2[r] < C, `sample full[${r}]`);
+        }
+        assert.deepEqual(Array.from(lk.sample(x, { shape, axis, seed: 3, temperature: 0.8, topK: 50, topP: 0.95 })), Array.from(s1), 'sample is reproducible');
         checks += 4;
       }
     }
