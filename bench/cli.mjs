@@ -11,8 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
+import { DECISION_OPS, decisionSuite } from './decide.mjs';
 import { bytesPerElement, collectGarbage, disagreement, expCeiling, limits, makeInput, NODE, settle, time, TOLERANCE } from './measure.mjs';
-import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable } from './report.mjs';
+import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable, uniformRows } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,13 +21,14 @@ const lk = require(path.join(here, '..', 'dist', 'index.js'));
 
 const SOFTMAX_OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyGrad'];
 const SIGMOID_OPS = ['sigmoid', 'logSigmoid', 'bce', 'bceGrad'];
-const ALL_OPS = [...SOFTMAX_OPS, ...SIGMOID_OPS];
+const MATRIX_OPS = [...SOFTMAX_OPS, ...SIGMOID_OPS];
+const ALL_OPS = [...MATRIX_OPS, ...DECISION_OPS];
 const DEFAULT_SHAPES = ['1x1000', '64x1000', '100000x3', '256x32000', '16x128256', '1x1000000', '2048x32000'];
 const QUICK_SHAPES = ['1x1000', '64x1000', '100000x3', '16x128256', '1x1000000'];
 // the sigmoid family (multi-label outputs) by default on these, with softmax on 64x128256 beside it
 const SIGMOID_SHAPES = ['64x1000', '64x128256', '2048x32000'];
 const QUICK_SIGMOID_SHAPES = ['64x1000', '64x128256'];
-const USAGE = `usage: logitkit bench [--quick] [--op softmax,logSoftmax,crossEntropy,crossEntropyGrad,sigmoid,logSigmoid,bce,bceGrad] [--shape RxC[,RxC...]]
+const USAGE = `usage: logitkit bench [--quick] [--op softmax,logSoftmax,crossEntropy,crossEntropyGrad,sigmoid,logSigmoid,bce,bceGrad,argmax,topK,sample] [--shape RxC[,RxC...]]
                       [--dtype f32,f64] [--threads N[,N...]] [--isa avx512,avx2,scalar,neon] [--no-peers]
                       [--json FILE] [--markdown FILE] [--chart FILE.svg]`;
 
@@ -79,8 +81,11 @@ function plan(a) {
   const cases = [];
   // --op / --shape: their product; by default the softmax family on its shapes, the sigmoid family
   // (and softmax, its yardstick) on the multi-label shapes
+  // (the decision ops have a section of their own, on the shapes of their goals: decide.mjs)
+  const matrixOps = a.op?.filter((o) => MATRIX_OPS.includes(o));
+  if (a.op && matrixOps.length === 0) return [];
   const groups = a.op || a.shape
-    ? [[a.op ?? ALL_OPS, parse(a.shape ?? (a.quick ? QUICK_SHAPES : DEFAULT_SHAPES))]]
+    ? [[matrixOps ?? MATRIX_OPS, parse(a.shape ?? (a.quick ? QUICK_SHAPES : DEFAULT_SHAPES))]]
     : [
         [SOFTMAX_OPS, parse(a.quick ? QUICK_SHAPES : DEFAULT_SHAPES)],
         [['softmax'], parse(['64x128256'])],
@@ -98,7 +103,8 @@ function plan(a) {
   return cases;
 }
 
-const progress = (s) => process.stderr.write(`\r\x1b[K${s}`);
+// progress only on a terminal: redirected to a file it would be thousands of lines
+const progress = (s) => process.stderr.isTTY && process.stderr.write(`\r\x1b[K${s}`);
 
 /** Measures every case with every contender; peers that cannot run it say why. */
 async function measureCases(cases, contenders, budgetMs, notes) {
@@ -216,7 +222,7 @@ export async function main(argv) {
     machine: { cpu: cpuModel(), cores: os.cpus().length, isa: info.isa, isas: info.isas, node: process.version, platform: `${os.platform()} ${os.arch()}` },
     versions: Object.fromEntries(contenders.filter((c) => !c.missing && c.name !== 'js loop').map((c) => [c.name, c.version])),
     contenders: contenders.map((c) => c.name),
-    maxThreads: Math.max(...cases.map((c) => c.threads)),
+    maxThreads: Math.max(1, ...cases.map((c) => c.threads)),
     expCeiling: {},
     limits: {},
     notes,
@@ -238,22 +244,35 @@ export async function main(argv) {
     return;
   }
   const isas = a.isa ?? info.isas;
-  run.isaTable = await isaTable(isas, a.quick);
-  run.goals = goals(run);
+  run.isaTable = cases.length ? await isaTable(isas, a.quick) : [];
+  run.goals = goals(run).filter((g) => cases.length || g.status !== 'not measured');
+  if (!a.op || a.op.some((o) => DECISION_OPS.includes(o))) {
+    const d = await decisionSuite({ budgetMs, peers: a.peers, threads: a.threads ?? defaultThreads(), quick: a.quick });
+    run.decisions = d.rows;
+    run.goals.push(...d.goals);
+    notes.push(...d.notes);
+    Object.assign(run.versions, d.versions);
+  }
   run.seconds = (Date.now() - started) / 1000;
 
-  const rows = tableRows(run);
-  console.log(textTable(rows));
-  console.log(`\nSIMD paths, each in its own process (float32, 1 thread; elements/s):`);
-  console.log(textTable(isaRows(run.isaTable)));
-  console.log(`\nGoals (issues 3, 4 and 13), on this run's figures:`);
+  const rows = cases.length ? tableRows(run) : [];
+  if (rows.length) console.log(textTable(rows));
+  if (run.isaTable.length) {
+    console.log(`\nSIMD paths, each in its own process (float32, 1 thread; elements/s):`);
+    console.log(textTable(isaRows(run.isaTable)));
+  }
+  if (run.decisions) {
+    console.log(`\nDecisions (float32; peers single-threaded; "vs X": times faster than X):`);
+    console.log(textTable(uniformRows(run.decisions)));
+  }
+  console.log(`\nGoals (issues 3, 4, 12 and 13), on this run's figures:`);
   const measuredGoals = run.goals.filter((g) => g.status !== 'not measured');
   console.log(measuredGoals.length ? textTable(measuredGoals) : '(none of the goals\' shapes were in this run)');
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   console.log(`\nexp ceiling f32 ${(run.expCeiling.f32 / 1e9 || 0).toFixed(2)}e9 el/s; ${run.date}, ${run.machine.cpu}, ${run.seconds.toFixed(0)} s. "vs X": times faster than X.`);
   if (a.json) writeFileSync(a.json, JSON.stringify(run, null, 2));
   if (a.markdown) writeFileSync(a.markdown, markdown(run, rows));
-  if (a.chart) {
+  if (a.chart && cases.length) {
     const first = cases[0];
     const svg = svgChart(run, first.op, first.dtype, 1) ?? svgChart(run, first.op, first.dtype, first.threads);
     if (svg) writeFileSync(a.chart, svg);

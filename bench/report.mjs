@@ -61,6 +61,12 @@ export function markdownTable(rows) {
   return [`| ${cols.join(' | ')} |`, `|${cols.map((_, i) => (i < 4 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${cols.map((c) => r[c]).join(' | ')} |`)].join('\n');
 }
 
+/** Rows with the union of their keys as columns, '—' where a row has no value. */
+export function uniformRows(rows) {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? '—'])));
+}
+
 /** The performance goals of the SIMD (3) and threading (4) issues, on whatever this run measured. */
 export function goals(run) {
   const find = (op, R, C, threads, who = 'logitkit') => run.cases.find((k) => k.case.op === op && k.case.dtype === 'f32' && k.case.R === R && k.case.C === C && k.case.threads === threads)?.results[who];
@@ -183,12 +189,12 @@ export function markdown(run, rows) {
     '',
     'Ratios "vs X" are how many times faster logitkit is than X on the same inputs (below 1: slower). "of bandwidth" is the share of this machine\'s copy (softmax-like ops: read + write; BCE with its gradient: 1.5 copies) or read (cross-entropy loss; BCE loss: two reads, logits and targets) bandwidth on the same buffer, "of exp" the share of the bare vector exp loop, all measured in this run. Every peer\'s output was checked against logitkit\'s before it was timed.',
     '',
-    markdownTable(rows),
-    '',
+    ...(rows.length ? [markdownTable(rows), ''] : []),
   ];
   if (run.isaTable?.length) {
     lines.push('## SIMD paths (each in its own process, `LOGITKIT_ISA`, 1 thread, float32; elements/s)', '', markdownTable(isaRows(run.isaTable)), '');
   }
+  if (run.decisions) lines.push('## Decisions (float32; peers single-threaded)', '', markdownTable(uniformRows(run.decisions)), '');
   lines.push('## Goals', '', markdownTable(run.goals), '');
   if (run.notes.length) lines.push('## Notes', '', ...run.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');

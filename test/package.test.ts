@@ -16,7 +16,7 @@ function node(args: string[], env: NodeJS.ProcessEnv = process.env): string {
 describe('package entry points', () => {
   it('require("logitkit") works and exposes the API', () => {
     const out = node(['-e', "const l = require('logitkit'); console.log(Object.keys(l).sort().join(','), l.softmax(new Float32Array([0, 0]))[1])"]);
-    expect(out).toBe('binaryCrossEntropyWithLogits,binaryCrossEntropyWithLogitsAsync,crossEntropy,crossEntropyAsync,getNumThreads,info,logSigmoid,logSigmoidAsync,logSoftmax,logSoftmaxAsync,setNumThreads,sigmoid,sigmoidAsync,softmax,softmaxAsync 0.5');
+    expect(out).toBe('argmax,argmaxAsync,binaryCrossEntropyWithLogits,binaryCrossEntropyWithLogitsAsync,crossEntropy,crossEntropyAsync,getNumThreads,info,logSigmoid,logSigmoidAsync,logSoftmax,logSoftmaxAsync,sample,sampleAsync,setNumThreads,sigmoid,sigmoidAsync,softmax,softmaxAsync,topK,topKAsync 0.5');
   });
 
   it('import from "logitkit" works and is the same implementation', () => {
@@ -25,7 +25,7 @@ describe('package entry points', () => {
       '-e',
       "import * as l from 'logitkit'; import { createRequire } from 'node:module'; const c = createRequire(import.meta.url)('logitkit'); console.log(Object.keys(l).sort().join(','), l.softmax === c.softmax)",
     ]);
-    expect(out).toBe('binaryCrossEntropyWithLogits,binaryCrossEntropyWithLogitsAsync,crossEntropy,crossEntropyAsync,getNumThreads,info,logSigmoid,logSigmoidAsync,logSoftmax,logSoftmaxAsync,setNumThreads,sigmoid,sigmoidAsync,softmax,softmaxAsync true');
+    expect(out).toBe('argmax,argmaxAsync,binaryCrossEntropyWithLogits,binaryCrossEntropyWithLogitsAsync,crossEntropy,crossEntropyAsync,getNumThreads,info,logSigmoid,logSigmoidAsync,logSoftmax,logSoftmaxAsync,sample,sampleAsync,setNumThreads,sigmoid,sigmoidAsync,softmax,softmaxAsync,topK,topKAsync true');
   });
 
   it('info() names the active path and the supported ones', () => {

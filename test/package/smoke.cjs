@@ -80,6 +80,28 @@ check('sigmoid, logSigmoid and binaryCrossEntropyWithLogits against float64', ()
   assert.ok(Math.abs(loss - ref / x.length) <= 1e-14 * (ref / x.length), `${loss} vs ${ref / x.length}`);
 });
 
+check('argmax, topK (softmax mode) and sample against float64 loops', () => {
+  const C = 5000;
+  const x = new Float32Array(2 * C).map((_, i) => Math.sin(i * 1.3) * 4);
+  const order = (r) => Array.from({ length: C }, (_, i) => i).sort((a, b) => x[r * C + b] - x[r * C + a] || a - b);
+  const o = [order(0), order(1)];
+  assert.deepEqual(Array.from(lk.argmax(x, { shape: [2, C] })), [o[0][0], o[1][0]]);
+  const t = lk.topK(x, 3, { shape: [2, C], mode: 'softmax' });
+  assert.deepEqual(Array.from(t.indices), [...o[0].slice(0, 3), ...o[1].slice(0, 3)]);
+  for (let r = 0; r < 2; r++) {
+    const m = x[r * C + o[r][0]];
+    let S = 0;
+    for (let i = 0; i < C; i++) S += Math.exp(x[r * C + i] - m);
+    for (let j = 0; j < 3; j++) {
+      const p = Math.exp(x[r * C + o[r][j]] - m) / S;
+      assert.ok(Math.abs(t.values[r * 3 + j] - p) <= 3e-7 * p, `topK softmax ${t.values[r * 3 + j]} vs ${p}`);
+    }
+  }
+  const s = lk.sample(x, { shape: [2, C], seed: 9, topK: 3 });
+  assert.ok(o[0].slice(0, 3).includes(s[0]) && o[1].slice(0, 3).includes(s[1]), `sample ${Array.from(s)}`);
+  assert.deepEqual(Array.from(lk.sample(x, { shape: [2, C], seed: 9, topK: 3 })), Array.from(s));
+});
+
 check('a bad argument is the documented TypeError', () => {
   assert.throws(() => lk.softmax(new Int32Array(2)), {
     name: 'TypeError',
