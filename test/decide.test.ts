@@ -119,6 +119,26 @@ describe.each(DTYPES)(`topK ($name, ${ISA})`, ({ name, ctor }) => {
     }
   });
 
+  it('long rows (the two-pass path over block maxima): winners in one block, ties at the bound, NaN, -Infinity blocks', () => {
+    const C = 100000;
+    const base = randomRow(ctor, C, 31);
+    const variants: [string, Float32Array | Float64Array][] = [['random', base]];
+    const clustered = base.slice();
+    for (let i = 0; i < 60; i++) clustered[5000 + i] = 10 + i / 8; // every winner in one block
+    variants.push(['clustered', clustered]);
+    const ties = ctor.from({ length: C }, (_, i) => (i % 97 === 0 ? 3 : Math.round(base[i]))); // many blocks tie at their maximum
+    variants.push(['ties', ties]);
+    const nan = base.slice();
+    nan[77777] = NaN;
+    variants.push(['NaN', nan]);
+    const masked = base.map((v, i) => (Math.floor(i / 300) % 3 === 0 ? -Infinity : v));
+    variants.push(['-Infinity blocks', masked]);
+    for (const [what, x] of variants) {
+      const order = [rankOrder(x, true)];
+      for (const k of [1, 5, 50, 300]) check(x, k, true, `${what} k=${k}`, undefined, -1, order);
+    }
+  });
+
   it('selects along any axis', () => {
     const shape = [4, 300, 3];
     const x = randomRow(ctor, 4 * 300 * 3, 21);

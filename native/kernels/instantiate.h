@@ -36,6 +36,7 @@ Kernels<typename V::T> make_kernels() {
   k.pass_index = &SelectKernels<V>::pass_index;
   k.sum_ge = &SelectKernels<V>::sum_ge;
   k.group_floor = &SelectKernels<V>::group_floor;
+  k.block_max = &SelectKernels<V>::block_max;
   return k;
 }
 

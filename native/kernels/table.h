@@ -132,6 +132,9 @@ struct Kernels {
   DD (*sum_ge)(const T* e, size_t n, T t);
   // The smallest of the maxima of `groups` runs of `regs` registers from x, or NaN (a NaN in them).
   T (*group_floor)(const T* x, size_t groups, size_t regs);
+  // The maximum of each block of 16 registers of x into out (ceil(n / (16 lanes)) entries); false
+  // when x holds a NaN.
+  bool (*block_max)(const T* x, size_t n, T* out);
 };
 
 struct KernelTable {
