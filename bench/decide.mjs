@@ -3,6 +3,7 @@
 // transformers.js's top-k (onnxruntime's TopK underneath), and against logitkit's own softmax and
 // this machine's read bandwidth, measured in the same run and reported as ratios. Indices of every
 // peer are checked against logitkit's before they are timed.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,7 +122,10 @@ function jsSample(x, R, C, o, out) {
 async function transformers() {
   try {
     const t = await import('@huggingface/transformers');
-    const version = require('@huggingface/transformers/package.json').version;
+    // (its package.json is not among its exports: found from its entry point)
+    let dir = path.dirname(require.resolve('@huggingface/transformers'));
+    while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    const version = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
     if (typeof t.topk !== 'function') return { missing: `@huggingface/transformers ${version} has no topk()` };
     return { t, version };
   } catch (e) {
