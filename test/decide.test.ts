@@ -258,6 +258,10 @@ describe.each(DTYPES)(`sample ($name, ${ISA})`, ({ name, ctor }) => {
     expect([...draws(flat, { topP: 0.50001 })].sort()).toEqual([0, 1, 2]);
     expect([...draws(flat, { topK: 3 })].sort()).toEqual([0, 1, 2]);
     expect([...draws(flat, { topP: 0.2 })].sort()).toEqual([0]); // at least one class
+    // a long row of equal weights: top-p 0.5 keeps exactly the lower half (the radix select's last level is all ties)
+    const wide = draws(new ctor(5000), { topP: 0.5 }, 2000);
+    expect(Math.max(...wide)).toBeLessThan(2500);
+    expect(Math.max(...wide)).toBeGreaterThan(2400);
     // ties at the k-th value: the lower indices stay
     const ties = ctor.from([1, 3, 2, 3, 2, 2]);
     expect([...draws(ties, { topK: 3 })].sort()).toEqual([1, 2, 3]);

@@ -327,7 +327,11 @@ struct Cut {
 };
 
 // The cut of top-p: the smallest set of largest weights (equal weights by lower index) whose sum
-// reaches P, by a radix select over the weights' float bit patterns.
+// reaches P, by a radix select over the weights' float bit patterns: level 0 histograms the mass of
+// the whole row by the top 10 bits (sign, exponent, a mantissa bit), levels 1 and 2 the members of
+// the crossing bucket by the next 11 and 11. Branch-free loops: four interleaved histograms (a run
+// of equal buckets would otherwise wait on its own last store) and members written unconditionally,
+// counted conditionally.
 template <class T>
 Cut<T> top_mass(const T* e, size_t n, double P, std::vector<uint32_t>& members) {
   auto key = [](T v) {
@@ -336,42 +340,56 @@ Cut<T> top_mass(const T* e, size_t n, double P, std::vector<uint32_t>& members) 
     std::memcpy(&b, &f, sizeof b);
     return b;
   };
-  static constexpr int kShift[3] = {21, 10, 0};
-  static constexpr uint32_t kMask[3] = {2047u, 2047u, 1023u};
+  static constexpr int kShift[3] = {22, 11, 0};
+  static constexpr uint32_t kMask[3] = {1023u, 2047u, 2047u};
   double above = 0.0;  // the weight of every bucket above the current one
-  double mass[2048];
+  double mass[4][2048];
+  members.resize(n + 1);
+  size_t count = 0;
   for (int level = 0; level < 3; ++level) {
     const int sh = kShift[level];
     const uint32_t mk = kMask[level];
-    std::fill(mass, mass + mk + 1, 0.0);
-    long lowest = -1;
+    for (auto& m : mass) std::fill(m, m + mk + 1, 0.0);
     if (level == 0) {
-      for (size_t i = 0; i < n; ++i) mass[key(e[i]) >> sh] += static_cast<double>(e[i]);
+      size_t i = 0;
+      for (; i + 4 <= n; i += 4)
+        for (size_t j = 0; j < 4; ++j) mass[j][key(e[i + j]) >> sh] += static_cast<double>(e[i + j]);
+      for (; i < n; ++i) mass[0][key(e[i]) >> sh] += static_cast<double>(e[i]);
     } else {
-      for (uint32_t i : members) mass[(key(e[i]) >> sh) & mk] += static_cast<double>(e[i]);
+      for (size_t j = 0; j < count; ++j) {
+        const uint32_t i = members[j];
+        mass[j & 3][(key(e[i]) >> sh) & mk] += static_cast<double>(e[i]);
+      }
     }
-    long b = static_cast<long>(mk);
+    long lowest = -1, b = static_cast<long>(mk);
     for (; b >= 0; --b) {
-      if (mass[b] > 0) lowest = b;
-      if (above + mass[b] >= P) break;
-      above += mass[b];
+      const double mb = (mass[0][b] + mass[1][b]) + (mass[2][b] + mass[3][b]);
+      if (mb > 0) lowest = b;
+      if (above + mb >= P) break;
+      above += mb;
     }
     if (b < 0) {  // rounding left the total below P: the crossing is in the lowest bucket
       if (lowest < 0) return Cut<T>{T(0), n};
       b = lowest;
-      above -= mass[b];
+      above -= (mass[0][b] + mass[1][b]) + (mass[2][b] + mass[3][b]);
     }
+    const uint32_t want = static_cast<uint32_t>(b);
+    size_t w = 0;
     if (level == 0) {
-      members.clear();
-      for (size_t i = 0; i < n; ++i)
-        if ((key(e[i]) >> sh) == static_cast<uint32_t>(b)) members.push_back(static_cast<uint32_t>(i));
+      for (size_t i = 0; i < n; ++i) {
+        members[w] = static_cast<uint32_t>(i);
+        w += (key(e[i]) >> sh) == want;
+      }
     } else {
-      size_t w = 0;
-      for (uint32_t i : members)
-        if (((key(e[i]) >> sh) & mk) == static_cast<uint32_t>(b)) members[w++] = i;
-      members.resize(w);
+      for (size_t j = 0; j < count; ++j) {
+        const uint32_t i = members[j];
+        members[w] = i;
+        w += ((key(e[i]) >> sh) & mk) == want;
+      }
     }
+    count = w;
   }
+  members.resize(count);
   // members share one float value: by weight (double data may still differ), then index
   std::sort(members.begin(), members.end(), [&](uint32_t a, uint32_t c) { return e[a] != e[c] ? e[a] > e[c] : a < c; });
   for (uint32_t i : members) {
