@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { collectGarbage, limits, makeInput, settle, time } from './measure.mjs';
+import { collectGarbage, limits, makeInput, readProbeThreads, settle, time } from './measure.mjs';
 import { fmtRate, fmtRatio, fmtTime } from './report.mjs';
 
 const require = createRequire(import.meta.url);
@@ -138,6 +138,30 @@ async function transformers() {
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
+ * argmax on `threads` threads against `threads` worker threads reading fixed shares of a buffer of
+ * the same size, measured alike: ~20 ms of back-to-back passes a round, the best of 9 rounds each.
+ * Seconds per pass: { read, arg }.
+ */
+async function argmaxVsRead(x, R, C, threads) {
+  const out = new Int32Array(R);
+  const probe = await readProbeThreads('f32', R * C, threads);
+  const before = lk.getNumThreads();
+  lk.setNumThreads(threads);
+  let read = Infinity;
+  let arg = Infinity;
+  const reps = Math.max(1, Math.round(2e9 / (R * C * 4)));
+  for (let i = 0; i < 9; i++) {
+    read = Math.min(read, await probe.once());
+    const t0 = performance.now();
+    for (let j = 0; j < reps; j++) lk.argmax(x, { shape: [R, C], out });
+    arg = Math.min(arg, (performance.now() - t0) / 1e3 / reps);
+  }
+  await probe.close();
+  lk.setNumThreads(before);
+  return { read, arg };
+}
+
+/**
  * Runs the decisions section: returns its table rows, its goals and its notes. `threads`: the
  * thread counts to time logitkit at (peers are single-threaded).
  */
@@ -158,6 +182,18 @@ export async function decisionSuite({ budgetMs, peers, threads, quick }) {
     res[key] = t;
     return t;
   };
+  // A goal's ratio (or small-call time) from paired measurements: rounds that alternate the two
+  // calls, the best median of each, so that a slow spell of this shared machine (seen: the same
+  // call 40% slower for seconds) does not fall on one side of a ratio only.
+  const paired = async (a, b, rounds = 5) => {
+    let ta = Infinity;
+    let tb = Infinity;
+    for (let i = 0; i < rounds; i++) {
+      ta = Math.min(ta, (await time(a, { budgetMs: budgetMs / 2 })).median);
+      if (b) tb = Math.min(tb, (await time(b, { budgetMs: budgetMs / 2 })).median);
+    }
+    return [ta, tb];
+  };
   const row = (op, shape, t, who, r, extra = {}) => rows.push({ op, shape, threads: t, who, median: fmtTime(r.median), ...extra });
 
   // argmax 1x128256 and 256x32000
@@ -168,13 +204,33 @@ export async function decisionSuite({ budgetMs, peers, threads, quick }) {
     if (!same(Array.from(jsArgmax(x, R, C, new Int32Array(R))), want)) throw new Error('the JS argmax disagrees with logitkit');
     const js = await timed(`argmax ${R}x${C} js`, () => jsArgmax(x, R, C, out));
     const lim = await limits('f32', R * C, budgetMs);
+    // the read bandwidth with as many threads as the multithreaded case uses, in rounds paired
+    // with the argmax it is compared with (best of each)
+    let limT = lim;
+    if (maxT > 1) {
+      const p = await argmaxVsRead(x, R, C, maxT);
+      limT = { readSeconds: p.read, readGBs: (R * C * 4) / p.read / 1e9 };
+      res[`argmax ${R}x${C} paired t${maxT}`] = p.arg;
+    }
     for (const t of [...new Set([1, maxT])]) {
       lk.setNumThreads(t);
       const r = await timed(`argmax ${R}x${C} t${t}`, () => lk.argmax(x, { shape: [R, C], out }));
-      row('argmax', `${R}x${C}`, t, 'logitkit', r, { 'el/s': fmtRate((R * C) / r.median), 'vs js loop': fmtRatio(js.median / r.median), 'of read bw': (lim.readSeconds / r.median).toFixed(2) });
+      const l = t > 1 ? limT : lim;
+      row('argmax', `${R}x${C}`, t, 'logitkit', r, { 'el/s': fmtRate((R * C) / r.median), 'vs js loop': fmtRatio(js.median / r.median), [`of read bw`]: `${(l.readSeconds / r.median).toFixed(2)} (${t} thr)` });
     }
     row('argmax', `${R}x${C}`, 1, 'js loop', js, { 'el/s': fmtRate((R * C) / js.median) });
     res[`read ${R}x${C}`] = lim;
+    res[`read ${R}x${C} t${maxT}`] = limT;
+  }
+  // the same comparison out of every cache (262 MB): 256x32000 (33 MB) sits at this kind of
+  // machine's L3 size, where workers reading fixed halves keep them in their caches (measured: a
+  // 2-thread read 2.5x the 1-thread one) and the pool's threads, whose rows change hands between
+  // calls, do not
+  if (maxT > 1 && !quick) {
+    progress('decisions: argmax 2048x32000 against the read bandwidth');
+    const big = makeInput({ R: 2048, C: 32000, dtype: 'f32' }).x;
+    const p = await argmaxVsRead(big, 2048, 32000, maxT);
+    res['argmax 2048x32000 vs read'] = p.read / p.arg;
   }
   lk.setNumThreads(1);
 
@@ -206,6 +262,22 @@ export async function decisionSuite({ budgetMs, peers, threads, quick }) {
     row('topK', `${R}x${C} k=${k}`, 1, 'js heap', heap, { 'el/s': fmtRate(C / heap.median) });
   }
 
+  {
+    const { x } = makeInput({ R: 1, C: 128256, dtype: 'f32' });
+    const out = new Int32Array(1);
+    const values = new Float32Array(50);
+    const indices = new Int32Array(50);
+    progress('decisions: argmax and topK paired');
+    const [a, t] = await paired(() => lk.argmax(x, { out }), () => lk.topK(x, 50, { values, indices }));
+    res['pair argmax topK'] = t / a;
+    const [a2, j] = await paired(() => lk.argmax(x, { out }), () => jsArgmax(x, 1, 128256, out));
+    res['pair argmax js'] = j / a2;
+    const small = makeInput({ R: 1, C: 1000, dtype: 'f32' }).x;
+    const v5 = new Float32Array(5);
+    const i5 = new Int32Array(5);
+    res['topK 1x1000 k5 best'] = (await paired(() => lk.topK(small, 5, { values: v5, indices: i5 })))[0];
+  }
+
   // sample, temperature 0.8, top-k 50, top-p 0.95, on 64x128256: against softmax of the same shape
   {
     const R = 64;
@@ -219,7 +291,8 @@ export async function decisionSuite({ budgetMs, peers, threads, quick }) {
       lk.setNumThreads(t);
       const s = await timed(`sample t${t}`, () => lk.sample(x, { shape, seed: 1, offset: 0, ...SAMPLE_OPTS, out }));
       const sm = await timed(`softmax 64x128256 t${t}`, () => lk.softmax(x, { shape, out: y }));
-      res[`sample ratio t${t}`] = sm.median / s.median;
+      const [ps, psm] = await paired(() => lk.sample(x, { shape, seed: 1, offset: 0, ...SAMPLE_OPTS, out }), () => lk.softmax(x, { shape, out: y }), 3);
+      res[`sample ratio t${t}`] = psm / ps;
       row('sample T=0.8 topK=50 topP=0.95', `${R}x${C}`, t, 'logitkit', s, { 'el/s': fmtRate((R * C) / s.median), 'vs js': fmtRatio(js.median / s.median), 'vs own softmax': `${(sm.median / s.median).toFixed(2)}x` });
     }
     row('sample T=0.8 topK=50 topP=0.95', `${R}x${C}`, 1, 'js (heap + sort)', js, { 'el/s': fmtRate((R * C) / js.median) });
@@ -234,23 +307,25 @@ export async function decisionSuite({ budgetMs, peers, threads, quick }) {
   // goals (issue 12)
   const goals = [];
   const goal = (text, measured, met) => goals.push({ goal: text, measured, status: met ? 'met' : 'MISSED' });
-  const am = res['argmax 1x128256 t1'];
-  goal('argmax 1x128256 f32: >= 20x the plain JS loop', fmtRatio(res['argmax 1x128256 js'].median / am.median), res['argmax 1x128256 js'].median / am.median >= 20);
+  goal('argmax 1x128256 f32: >= 20x the plain JS loop (paired)', fmtRatio(res['pair argmax js']), res['pair argmax js'] >= 20);
   if (maxT >= 2) {
-    const share = res['read 256x32000'].readSeconds / res[`argmax 256x32000 t${maxT}`].median;
-    goal(`argmax 256x32000, ${maxT} threads: >= 0.8 of read bandwidth`, share.toFixed(2), share >= 0.8);
+    const share = res[`read 256x32000 t${maxT}`].readSeconds / res[`argmax 256x32000 paired t${maxT}`];
+    goal(`argmax 256x32000, ${maxT} threads: >= 0.8 of read bandwidth (${maxT} threads reading; paired)`, share.toFixed(2), share >= 0.8);
+    const out = res['argmax 2048x32000 vs read'];
+    if (out !== undefined) goals.push({ goal: `(the same out of cache: argmax 2048x32000, ${maxT} threads, of read bandwidth; not a goal)`, measured: out.toFixed(2), status: 'info' });
   }
+  const q = res['pair argmax topK'];
+  goal('topK k=50 1x128256: <= 2x the time of argmax on that row (paired rounds)', `${q.toFixed(2)}x`, q <= 2);
   const tk = res['topK 1x128256 k50'];
-  goal('topK k=50 1x128256: <= 2x the time of argmax on that row', `${(tk.median / am.median).toFixed(2)}x`, tk.median / am.median <= 2);
   const tr = res['topK 1x128256 k50 transformers'];
   if (tr) goal('topK k=50 1x128256: >= 5x transformers.js top-k', fmtRatio(tr.median / tk.median), tr.median / tk.median >= 5);
   else goals.push({ goal: 'topK k=50 1x128256: >= 5x transformers.js top-k', measured: '—', status: 'not measured' });
   for (const t of [...new Set([1, maxT])]) {
-    const q = res[`sample ratio t${t}`];
-    goal(`sample T=0.8 topK=50 topP=0.95 64x128256, ${t} thread(s): >= 0.7x softmax throughput`, `${q.toFixed(2)}x`, q >= 0.7);
+    const r = res[`sample ratio t${t}`];
+    goal(`sample T=0.8 topK=50 topP=0.95 64x128256, ${t} thread(s): >= 0.7x softmax throughput (paired)`, `${r.toFixed(2)}x`, r >= 0.7);
   }
-  const small = res['topK 1x1000 k5'];
-  goal('topK k=5 1x1000 end to end: <= 2 µs', fmtTime(small.median), small.median <= 2e-6);
+  const small = res['topK 1x1000 k5 best'];
+  goal('topK k=5 1x1000 end to end: <= 2 µs (best median of 5 rounds)', fmtTime(small), small <= 2e-6);
   if (!quick) await settle();
   return { rows, goals, notes, versions };
 }

@@ -182,3 +182,45 @@ export async function expCeiling(dtype, budgetMs) {
   const t = await time(() => native.exp(a, b), { budgetMs });
   return n / t.median;
 }
+
+/**
+ * Read bandwidth with `threads` threads at once: worker threads each read their share of one
+ * shared buffer (the same vectorised pass as `limits`), started together, ~20 ms a round so that
+ * the start and end messages do not count. The limit a multithreaded read-only op (argmax on 2
+ * threads) is held to: the single-thread read of `limits` understates what two cores pull from
+ * memory. Returns { once(): seconds per pass of one round, close() }.
+ */
+export async function readProbeThreads(dtype, n, threads) {
+  const { Worker } = await import('node:worker_threads');
+  const sab = new SharedArrayBuffer(n * BYTES[dtype]);
+  new CTOR[dtype](sab).fill(0.5);
+  const addon = process.env.LOGITKIT_ADDON || path.join(root, 'build', 'Release', 'logitkit.node');
+  const src = `
+    const { parentPort, workerData: w } = require('node:worker_threads');
+    const native = require(w.addon);
+    const a = new (w.dtype === 'f32' ? Float32Array : Float64Array)(w.sab, w.from * w.bytes, w.len);
+    parentPort.on('message', (reps) => {
+      for (let i = 0; i < reps; i++) native.readPass(a);
+      parentPort.postMessage('done');
+    });`;
+  const per = Math.ceil(n / threads);
+  const workers = [];
+  for (let t = 0; t < threads; t++) {
+    const from = t * per;
+    workers.push(new Worker(src, { eval: true, workerData: { addon, sab, dtype, from, len: Math.max(0, Math.min(per, n - from)), bytes: BYTES[dtype] } }));
+  }
+  const run = (reps) => Promise.all(workers.map((w) => new Promise((res) => {
+    w.once('message', res);
+    w.postMessage(reps);
+  })));
+  await run(2); // warm-up (first touch, JIT)
+  const reps = Math.max(1, Math.round(2e9 / (n * BYTES[dtype])));
+  return {
+    async once() {
+      const t0 = performance.now();
+      await run(reps);
+      return (performance.now() - t0) / 1e3 / reps;
+    },
+    close: () => Promise.all(workers.map((w) => w.terminate())),
+  };
+}

@@ -1,6 +1,6 @@
 import { binding, type NativeBinding } from './binding.js';
 import type { ArgmaxOptions, FloatArray, SampleOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
-import { allocLike, describe, dims, floatArray, formatShape, kindOf, liveLength, rangeError, readOptions, sameTypeArray, typeError, type Dims } from './validate.js';
+import { allocLike, describe, dims, floatArray, formatShape, kindOf, lengthOf, liveLength, rangeError, readOptions, sameTypeArray, typeError, type Dims } from './validate.js';
 
 const ARGMAX_OPTIONS = ['shape', 'axis', 'out'] as const;
 const TOPK_OPTIONS = ['shape', 'axis', 'largest', 'mode', 'temperature', 'values', 'indices'] as const;
@@ -112,8 +112,16 @@ function prepareTopK<T extends FloatArray>(x: T, k: number, opts: TopKOptions<T>
   }
   const rows = d.outer * d.inner;
   const n = rows * k;
-  const values = o.values === undefined ? (allocLike(x, n) as T) : sameTypeArray('values', o.values, x, 'x', n, `rows x k = ${rows} x ${k}`);
-  const indices = o.indices === undefined ? new Int32Array(n) : indexOut('indices', o.indices, n, `rows x k = ${rows} x ${k}`);
+  // the checks' messages are only built for a wrong buffer
+  const fits = (v: unknown, kind: string | undefined) => kindOf(v) === kind && lengthOf(v as ArrayBufferView) === n && n > 0;
+  let values: T;
+  if (o.values === undefined) values = allocLike(x, n) as T;
+  else if (fits(o.values, kindOf(x))) values = o.values as T;
+  else values = sameTypeArray('values', o.values, x, 'x', n, `rows x k = ${rows} x ${k}`);
+  let indices: Int32Array;
+  if (o.indices === undefined) indices = new Int32Array(n);
+  else if (fits(o.indices, 'Int32Array')) indices = o.indices as Int32Array;
+  else indices = indexOut('indices', o.indices, n, `rows x k = ${rows} x ${k}`);
   return { outer: d.outer, classes: d.classes, inner: d.inner, largest, mode: MODE_CODES[mode], temperature, values, indices };
 }
 

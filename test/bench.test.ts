@@ -89,4 +89,26 @@ describe('benchmark', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--shape: expected RxC with positive integers, got 3by4');
   });
+
+  // The decisions section times its fixed goal shapes (64x128256 and others) against JavaScript
+  // loops that take seconds under qemu: run natively only (it is JavaScript and the same native
+  // calls the suite checks under qemu).
+  it.skipIf(!!process.env.LOGITKIT_TEST_EMULATED)('the decisions section checks its JS peers against logitkit, reports every goal and writes them', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'logitkit-bench-'));
+    const json = path.join(dir, 'd.json');
+    const md = path.join(dir, 'd.md');
+    const r = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--quick', '--no-peers', '--op', 'topK', '--threads', '1,2', '--json', json, '--markdown', md], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const run = JSON.parse(readFileSync(json, 'utf8'));
+    expect(run.cases).toEqual([]); // no matrix op asked for
+    const who = run.decisions.map((d: { op: string; who: string }) => `${d.op.split(' ')[0]} ${d.who}`);
+    for (const w of ['argmax logitkit', 'argmax js loop', 'topK logitkit', 'topK js heap', 'sample logitkit', 'sample js (heap + sort)']) expect(who).toContain(w);
+    const goals = run.goals.map((g: { goal: string; status: string }) => g.status);
+    expect(goals.length).toBe(7);
+    expect(goals.filter((s: string) => s === 'met' || s === 'MISSED').length).toBe(6); // transformers.js: not measured without peers
+    expect(readFileSync(md, 'utf8')).toContain('## Decisions');
+  });
 });

@@ -546,7 +546,11 @@ void argmax(const KernelTable& table, const T* x, Dims d, int32_t* out) {
     for (size_t r = 0; r < rows; ++r) out[r] = static_cast<int32_t>(argmax_row(K, x + r * C, C, true));
     return;
   }
-  parallel_for(rows, std::max<size_t>(1, kGrainElements / C), [&](size_t r0, size_t r1) {
+  // one contiguous range of rows per thread: a read-only pass, its rows cost alike, and a thread
+  // keeps the same rows call after call (what stays in its caches is its own next time)
+  const size_t threads = static_cast<size_t>(num_threads());
+  const size_t grain = std::max<size_t>(std::max<size_t>(1, kGrainElements / C), (rows + threads - 1) / threads);
+  parallel_for(rows, grain, [&](size_t r0, size_t r1) {
     std::vector<T> own;
     T* col = d.inner == 1 ? nullptr : scratch_of<T, 5>(C, own);
     for (size_t r = r0; r < r1; ++r) out[r] = static_cast<int32_t>(K.argmax(row_of(x, d, r, col), C));
