@@ -1,18 +1,21 @@
 // Decisions: argmax, top-k and sampling over rows, on the kernels of select.h and softmax.h.
 //
-// Top-k never sorts a row: it keeps a buffer of candidate indices whose worst is the running k-th
-// value t, and the kernel's pass_index appends only the entries that beat t (strictly: an entry
-// equal to t comes later than every candidate, so it loses the tie), a register tested in one
-// comparison. When the buffer fills, nth_element cuts it back to k and raises t. On random rows
-// about k ln(C / k) entries pass; only the k survivors are sorted.
+// Top-k never sorts a row. A row of at least 8k blocks of 16 registers takes two passes that hardly
+// branch (topk_blocked): the blocks' maxima, then the entries of the ~k blocks whose maximum reaches
+// the k-th largest of them. Shorter rows are filtered (topk_range): a buffer of candidates whose
+// worst is the running k-th value t, the kernel's pass_index appending only the entries that beat
+// t (strictly: an entry equal to t comes later than every candidate, so it loses the tie), a
+// register tested in one comparison; when the buffer fills, nth_element cuts it back to k and
+// raises t. Candidates are integer keys (rank_key) that order like the ranking rule; only the k
+// survivors are sorted.
 //
 // Sampling draws u from Philox4x32-10 (philox.h) and takes the first kept class, in index order,
 // whose cumulative weight exceeds u times the kept total. With top-k the work after the top-k is
 // on k candidates in binary64. Without it, the row's exponentials go to a scratch row (softmax's
-// expsum), top-p finds its cut by a radix select on their float bit patterns (three histograms of
-// 11, 11 and 10 bits over the mass, each on the members of the previous level's crossing bucket),
-// min-p is a threshold, and the draw sums whole blocks of kept weights (sum_ge) before it steps
-// through the one block the target falls in.
+// expsum), top-p finds its cut by a radix select on their float bit patterns (histograms of 10, 11
+// and 11 bits over the mass, each on the members of the previous level's crossing bucket), min-p
+// is a threshold, and the draw sums whole blocks of kept weights (sum_ge) before it steps through
+// the one block the target falls in.
 //
 // Every row is decided by one thread, except that a row far longer than its batch has threads
 // for (argmax and top-k) is cut in chunks of kChunk whose candidates merge in chunk order under
@@ -62,7 +65,7 @@ const T* row_of(const T* x, Dims d, size_t r, T* col) {
   return col;
 }
 
-// The Rank order as unsigned integers, larger first: the value's bits made monotone (NaN above
+// The ranking order as unsigned integers, larger first: the value's bits made monotone (NaN above
 // +inf when largest, below -inf when smallest; -0 as +0), then the index, reversed. A candidate
 // buffer of these sorts by integer compares instead of loads through indices.
 template <class T>
@@ -132,8 +135,8 @@ struct ThreadBuffers {
 // entries >= T0 of the blocks whose maximum reaches T0 (about k blocks, read again from L2): some k
 // to 2k candidates, of which the best k are kept. The filter of topk_range, which raises t as it
 // goes, mispredicted a branch or two per survivor (529 of them on a N(0, 4) 1x128256 row, k = 50):
-// 2.0-2.4x argmax's time there; this takes 1.53-1.55x (7.9 vs 5.2 us on a Zen 4). Returns false, having
-// done nothing that counts, when it does not apply: fewer than 8k blocks, a NaN in the row, a T0 of
+// 2.0-2.4x argmax's time there; this takes 1.53-1.55x (7.9 vs 5.2 us on a Zen 4). Returns false,
+// having done nothing that counts, when it does not apply: fewer than 8k blocks, a NaN in the row, a T0 of
 // -inf, or more candidates than its buffer holds (ties at T0).
 template <class T>
 bool topk_blocked(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t k, TopKBuffers<T>& bufs) {
