@@ -29,10 +29,10 @@ function indexOut(name: string, v: unknown, length: number, why: string): Int32A
 }
 
 function finiteAtLeast(name: string, v: unknown, lo: number, strict: boolean, fallback: number): number {
-  const what = `a finite number ${strict ? '>' : '>='} ${lo}`;
   if (v === undefined) return fallback;
-  if (typeof v !== 'number') throw typeError(name, what, v);
-  if (!Number.isFinite(v) || (strict ? !(v > lo) : !(v >= lo))) throw rangeError(name, what, describe(v));
+  const what = () => `a finite number ${strict ? '>' : '>='} ${lo}`;
+  if (typeof v !== 'number') throw typeError(name, what(), v);
+  if (!Number.isFinite(v) || (strict ? !(v > lo) : !(v >= lo))) throw rangeError(name, what(), describe(v));
   return v;
 }
 
