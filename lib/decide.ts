@@ -230,7 +230,7 @@ function prepareSample<T extends FloatArray>(logits: T, opts: SampleOptions<T> |
  * top-k, top-p, min-p. The draw is reproducible by contract (README, "Sampling"): row r's uniform is
  * Philox4x32-10 keyed by the seed at counter offset + r, and the class is the first kept class, in
  * index order, whose cumulative probability exceeds it. `temperature: 0` is greedy (argmax). A row
- * with a NaN, +Infinity or only -Infinity gives -1 (and a NaN log-probability).
+ * with a NaN or only -Infinity, or (temperature > 0) a +Infinity, gives -1 (and a NaN log-probability).
  */
 export function sample<T extends FloatArray>(logits: T, opts?: SampleOptions<T>): Int32Array {
   const p = prepareSample(logits, opts);

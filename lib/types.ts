@@ -123,7 +123,7 @@ export interface SampleOptions<T extends FloatArray = FloatArray> {
   seed?: number | bigint | BigUint64Array;
   /** The counter of row r is offset + r (offset alone with per-row seeds): a safe integer >= 0, default 0. */
   offset?: number;
-  /** Where the classes go: an Int32Array with one entry per row; -1 for a row with a NaN, +Infinity or only -Infinity. */
+  /** Where the classes go: an Int32Array with one entry per row; -1 for a row with a NaN, only -Infinity, or (temperature > 0) a +Infinity. */
   out?: Int32Array;
   /** Receives the log-probability of each drawn class under the truncated distribution (same type as `logits`, one per row). */
   logprobs?: T;
