@@ -39,40 +39,72 @@ std::string describe(const Napi::Value& v) {
   return "object";
 }
 
-View typed_array(const Napi::Value& v, const char* name) {
-  Napi::Env env = v.Env();
-  if (!v.IsTypedArray())
-    throw Napi::TypeError::New(env, std::string(name) + ": expected a TypedArray, got " + describe(v));
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t offset;
-  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset),
-                       View{});
-  bool detached = false;
-  NAPI_THROW_IF_FAILED(env, napi_is_detached_arraybuffer(env, buffer, &detached), View{});
-  if (detached)
-    throw Napi::TypeError::New(env, std::string(name) + ": expected a TypedArray whose buffer is not detached, got a detached " + type_name(type));
-  size_t elem = 1;
+namespace {
+
+size_t element_bytes(napi_typedarray_type type) {
   switch (type) {
-    case napi_int16_array: case napi_uint16_array: elem = 2; break;
-    case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
-    default: break;
+    case napi_int16_array: case napi_uint16_array: return 2;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
+    default: return 1;
   }
-  return View{type, data, length, length * elem};
+}
+
+// One napi_get_typedarray_info per argument: each call walks V8's chain of IsInt8Array,
+// IsUint8Array, ... to name the type (perf on a 1-element softmax: the type lookups of the three
+// calls per array that this replaced were a quarter of the native entry's time). false: not a
+// TypedArray.
+bool typed_info(const Napi::Value& v, View& out, napi_value& buffer) {
+  napi_env env = v.Env();
+  size_t length = 0;
+  void* data = nullptr;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, v, &out.type, &length, &data, &buffer, &offset) != napi_ok) {
+    // napi_invalid_arg (not a TypedArray) leaves no exception pending; anything else would
+    napi_value pending;
+    bool is_pending = false;
+    if (napi_is_exception_pending(env, &is_pending) == napi_ok && is_pending) napi_get_and_clear_last_exception(env, &pending);
+    return false;
+  }
+  out.data = data;
+  out.length = length;
+  out.bytes = length * element_bytes(out.type);
+  return true;
+}
+
+// A detached buffer has length 0, so only an empty view needs the (second) query.
+void check_attached(const Napi::Value& v, const View& view, napi_value buffer, const char* name) {
+  if (view.length != 0) return;
+  Napi::Env env = v.Env();
+  bool detached = false;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_is_detached_arraybuffer(env, buffer, &detached));
+  if (detached)
+    throw Napi::TypeError::New(env, std::string(name) + ": expected a TypedArray whose buffer is not detached, got a detached " + type_name(view.type));
+}
+
+}  // namespace
+
+View typed_array(const Napi::Value& v, const char* name) {
+  View view{};
+  napi_value buffer = nullptr;
+  if (!typed_info(v, view, buffer))
+    throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected a TypedArray, got " + describe(v));
+  check_attached(v, view, buffer, name);
+  return view;
 }
 
 View float_array(const Napi::Value& v, const char* name) {
-  if (!v.IsTypedArray() || (v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array &&
-                            v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array))
+  View view{};
+  napi_value buffer = nullptr;
+  if (!typed_info(v, view, buffer) || (view.type != napi_float32_array && view.type != napi_float64_array))
     throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected Float32Array or Float64Array, got " + describe(v));
-  return typed_array(v, name);
+  check_attached(v, view, buffer, name);
+  return view;
 }
 
 size_t dimension(const Napi::Value& v, const char* name) {
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1.0;
+  double d = -1.0;
+  if (napi_get_value_double(v.Env(), v, &d) != napi_ok) d = -1.0;  // not a number (no typeof first: one call, not two)
   if (!(d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d))
     throw Napi::RangeError::New(v.Env(), std::string(name) + ": expected a non-negative safe integer, got " + describe(v));
   return static_cast<size_t>(d);
@@ -84,9 +116,12 @@ Dims tensor_dims(const Napi::CallbackInfo& info, size_t first) {
 }
 
 View int32_array(const Napi::Value& v, const char* name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+  View view{};
+  napi_value buffer = nullptr;
+  if (!typed_info(v, view, buffer) || view.type != napi_int32_array)
     throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected Int32Array, got " + describe(v));
-  return typed_array(v, name);
+  check_attached(v, view, buffer, name);
+  return view;
 }
 
 double number_arg(const Napi::Value& v, const char* name, const char* what) {
