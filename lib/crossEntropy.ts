@@ -10,8 +10,9 @@ import {
   isFloatArray,
   kindOf,
   liveLength,
+  optionReadFailed,
+  optionsGiven,
   rangeError,
-  readOptions,
   REDUCTION_CODES,
   reductionOption,
   sameTypeArray,
@@ -19,6 +20,32 @@ import {
 } from './validate.js';
 
 const CROSS_ENTROPY_OPTIONS = ['shape', 'axis', 'reduction', 'ignoreIndex', 'labelSmoothing', 'weight', 'grad', 'out'] as const;
+
+/** The options, each read once in the order of CROSS_ENTROPY_OPTIONS (the names written out: see optionsGiven). */
+function readCrossEntropyOptions(v: unknown) {
+  if (!optionsGiven(v, CROSS_ENTROPY_OPTIONS)) return { shape: undefined, axis: undefined, reduction: undefined, ignoreIndex: undefined, labelSmoothing: undefined, weight: undefined, grad: undefined, out: undefined };
+  let key = 'shape';
+  try {
+    const shape: unknown = v.shape;
+    key = 'axis';
+    const axis: unknown = v.axis;
+    key = 'reduction';
+    const reduction: unknown = v.reduction;
+    key = 'ignoreIndex';
+    const ignoreIndex: unknown = v.ignoreIndex;
+    key = 'labelSmoothing';
+    const labelSmoothing: unknown = v.labelSmoothing;
+    key = 'weight';
+    const weight: unknown = v.weight;
+    key = 'grad';
+    const grad: unknown = v.grad;
+    key = 'out';
+    const out: unknown = v.out;
+    return { shape, axis, reduction, ignoreIndex, labelSmoothing, weight, grad, out };
+  } catch (e) {
+    throw optionReadFailed(key, e);
+  }
+}
 const INDEX_TYPES = ['Int32Array', 'Uint32Array', 'Int16Array', 'Uint16Array', 'Int8Array', 'Uint8Array', 'BigInt64Array'];
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -66,7 +93,7 @@ type CrossEntropyArgs = Parameters<NativeBinding['crossEntropy']>;
 /** Validates and normalises the arguments of crossEntropy and crossEntropyAsync. */
 function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: CrossEntropyOptions<T> | undefined): { out: T | null; args: CrossEntropyArgs } {
   const length = floatArray('logits', logits);
-  const o = readOptions(opts, CROSS_ENTROPY_OPTIONS);
+  const o = readCrossEntropyOptions(opts);
   const d = dims('logits', length, o.shape, o.axis);
   const rows = d.outer * d.inner;
   const dtype = dtypeName(logits);

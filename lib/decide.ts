@@ -1,10 +1,82 @@
 import { binding, type NativeBinding } from './binding.js';
 import type { ArgmaxOptions, FloatArray, SampleOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
-import { allocLike, describe, dims, floatArray, formatShape, kindOf, lengthOf, liveLength, rangeError, readOptions, sameTypeArray, typeError, type Dims } from './validate.js';
+import { allocLike, describe, dims, floatArray, formatShape, kindOf, lengthOf, liveLength, optionReadFailed, optionsGiven, rangeError, sameTypeArray, typeError, type Dims } from './validate.js';
 
 const ARGMAX_OPTIONS = ['shape', 'axis', 'out'] as const;
+
+/** The options, each read once in the order of ARGMAX_OPTIONS (the names written out: see optionsGiven). */
+function readArgmaxOptions(v: unknown) {
+  if (!optionsGiven(v, ARGMAX_OPTIONS)) return { shape: undefined, axis: undefined, out: undefined };
+  let key = 'shape';
+  try {
+    const shape: unknown = v.shape;
+    key = 'axis';
+    const axis: unknown = v.axis;
+    key = 'out';
+    const out: unknown = v.out;
+    return { shape, axis, out };
+  } catch (e) {
+    throw optionReadFailed(key, e);
+  }
+}
+
 const TOPK_OPTIONS = ['shape', 'axis', 'largest', 'mode', 'temperature', 'values', 'indices'] as const;
+
+/** The options, each read once in the order of TOPK_OPTIONS (the names written out: see optionsGiven). */
+function readTopKOptions(v: unknown) {
+  if (!optionsGiven(v, TOPK_OPTIONS)) return { shape: undefined, axis: undefined, largest: undefined, mode: undefined, temperature: undefined, values: undefined, indices: undefined };
+  let key = 'shape';
+  try {
+    const shape: unknown = v.shape;
+    key = 'axis';
+    const axis: unknown = v.axis;
+    key = 'largest';
+    const largest: unknown = v.largest;
+    key = 'mode';
+    const mode: unknown = v.mode;
+    key = 'temperature';
+    const temperature: unknown = v.temperature;
+    key = 'values';
+    const values: unknown = v.values;
+    key = 'indices';
+    const indices: unknown = v.indices;
+    return { shape, axis, largest, mode, temperature, values, indices };
+  } catch (e) {
+    throw optionReadFailed(key, e);
+  }
+}
+
 const SAMPLE_OPTIONS = ['shape', 'axis', 'temperature', 'topK', 'topP', 'minP', 'seed', 'offset', 'out', 'logprobs'] as const;
+
+/** The options, each read once in the order of SAMPLE_OPTIONS (the names written out: see optionsGiven). */
+function readSampleOptions(v: unknown) {
+  if (!optionsGiven(v, SAMPLE_OPTIONS)) return { shape: undefined, axis: undefined, temperature: undefined, topK: undefined, topP: undefined, minP: undefined, seed: undefined, offset: undefined, out: undefined, logprobs: undefined };
+  let key = 'shape';
+  try {
+    const shape: unknown = v.shape;
+    key = 'axis';
+    const axis: unknown = v.axis;
+    key = 'temperature';
+    const temperature: unknown = v.temperature;
+    key = 'topK';
+    const topK: unknown = v.topK;
+    key = 'topP';
+    const topP: unknown = v.topP;
+    key = 'minP';
+    const minP: unknown = v.minP;
+    key = 'seed';
+    const seed: unknown = v.seed;
+    key = 'offset';
+    const offset: unknown = v.offset;
+    key = 'out';
+    const out: unknown = v.out;
+    key = 'logprobs';
+    const logprobs: unknown = v.logprobs;
+    return { shape, axis, temperature, topK, topP, minP, seed, offset, out, logprobs };
+  } catch (e) {
+    throw optionReadFailed(key, e);
+  }
+}
 const MODE_CODES: Record<TopKMode, number> = { logits: 0, softmax: 1, logSoftmax: 2, sigmoid: 3 };
 const MAX_CLASSES = 2147483647;
 
@@ -43,7 +115,7 @@ type ArgmaxArgs = Parameters<NativeBinding['argmax']>;
 
 function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): ArgmaxArgs {
   const length = floatArray('x', x);
-  const o = readOptions(opts, ARGMAX_OPTIONS);
+  const o = readArgmaxOptions(opts);
   const d = decisionDims('x', length, o.shape, o.axis, true);
   const out = indexOut('out', o.out, d.outer * d.inner, 'one per row: the shape without the axis');
   return [x, d.outer, d.classes, d.inner, out];
@@ -85,7 +157,7 @@ interface PreparedTopK<T> {
 // inlined (as for softmax); the array form cost ~0.4 µs a call, a third of a small call
 function prepareTopK<T extends FloatArray>(x: T, k: number, opts: TopKOptions<T> | undefined): PreparedTopK<T> {
   const length = floatArray('x', x);
-  const o = readOptions(opts, TOPK_OPTIONS);
+  const o = readTopKOptions(opts);
   const d = decisionDims('x', length, o.shape, o.axis, false);
   // (messages are built only when thrown: a template string a call costs ~0.1 µs)
   const kWhat = () => `an integer in [0, ${d.classes}] (the classes along axis ${d.axis})`;
@@ -168,7 +240,7 @@ interface PreparedSample<T> {
 
 function prepareSample<T extends FloatArray>(logits: T, opts: SampleOptions<T> | undefined): PreparedSample<T> {
   const length = floatArray('logits', logits);
-  const o = readOptions(opts, SAMPLE_OPTIONS);
+  const o = readSampleOptions(opts);
   const d = decisionDims('logits', length, o.shape, o.axis, true);
   const rows = d.outer * d.inner;
   const temperature = finiteAtLeast('temperature', o.temperature, 0, false, 1);

@@ -7,8 +7,9 @@ import {
   floatArray,
   kindOf,
   liveLength,
+  optionReadFailed,
+  optionsGiven,
   rangeError,
-  readOptions,
   REDUCTION_CODES,
   reductionOption,
   sameTypeArray,
@@ -16,11 +17,44 @@ import {
 } from './validate.js';
 
 const SIGMOID_OPTIONS = ['out'] as const;
+
+/** The options, each read once in the order of SIGMOID_OPTIONS (the names written out: see optionsGiven). */
+function readSigmoidOptions(v: unknown) {
+  if (!optionsGiven(v, SIGMOID_OPTIONS)) return { out: undefined };
+  try {
+    return { out: v.out as unknown };
+  } catch (e) {
+    throw optionReadFailed('out', e);
+  }
+}
+
 const BCE_OPTIONS = ['shape', 'weight', 'posWeight', 'reduction', 'out', 'grad'] as const;
+
+/** The options, each read once in the order of BCE_OPTIONS (the names written out: see optionsGiven). */
+function readBceOptions(v: unknown) {
+  if (!optionsGiven(v, BCE_OPTIONS)) return { shape: undefined, weight: undefined, posWeight: undefined, reduction: undefined, out: undefined, grad: undefined };
+  let key = 'shape';
+  try {
+    const shape: unknown = v.shape;
+    key = 'weight';
+    const weight: unknown = v.weight;
+    key = 'posWeight';
+    const posWeight: unknown = v.posWeight;
+    key = 'reduction';
+    const reduction: unknown = v.reduction;
+    key = 'out';
+    const out: unknown = v.out;
+    key = 'grad';
+    const grad: unknown = v.grad;
+    return { shape, weight, posWeight, reduction, out, grad };
+  } catch (e) {
+    throw optionReadFailed(key, e);
+  }
+}
 
 function prepareSigmoid<T extends FloatArray>(x: T, opts: SigmoidOptions<T> | undefined): T {
   const length = floatArray('x', x);
-  const o = readOptions(opts, SIGMOID_OPTIONS);
+  const o = readSigmoidOptions(opts);
   return o.out === undefined ? (allocLike(x, length) as T) : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
 }
 
@@ -59,7 +93,7 @@ type BceArgs = Parameters<NativeBinding['bce']>;
 /** Validates and normalises the arguments of binaryCrossEntropyWithLogits and its async twin. */
 function prepareBce<T extends FloatArray>(logits: T, target: T, opts: BceOptions<T> | undefined): { out: T | null; args: BceArgs } {
   const length = floatArray('logits', logits);
-  const o = readOptions(opts, BCE_OPTIONS);
+  const o = readBceOptions(opts);
   const d = dims('logits', length, o.shape, undefined);
   const classes = d.shape[d.shape.length - 1];
   sameTypeArray('target', target, logits, 'logits', length, 'that of logits');

@@ -1,8 +1,26 @@
 import { binding } from './binding.js';
 import type { FloatArray, SoftmaxOptions } from './types.js';
-import { allocLike, describe, dims, floatArray, rangeError, readOptions, sameTypeArray, typeError } from './validate.js';
+import { allocLike, describe, dims, floatArray, optionReadFailed, optionsGiven, rangeError, sameTypeArray, typeError } from './validate.js';
 
 const SOFTMAX_OPTIONS = ['shape', 'axis', 'out', 'temperature'] as const;
+
+/** The options, each read once in the order of SOFTMAX_OPTIONS (the names written out: see optionsGiven). */
+function readSoftmaxOptions(v: unknown) {
+  if (!optionsGiven(v, SOFTMAX_OPTIONS)) return { shape: undefined, axis: undefined, out: undefined, temperature: undefined };
+  let key = 'shape';
+  try {
+    const shape: unknown = v.shape;
+    key = 'axis';
+    const axis: unknown = v.axis;
+    key = 'out';
+    const out: unknown = v.out;
+    key = 'temperature';
+    const temperature: unknown = v.temperature;
+    return { shape, axis, out, temperature };
+  } catch (e) {
+    throw optionReadFailed(key, e);
+  }
+}
 
 interface Prepared<T> {
   out: T;
@@ -15,7 +33,7 @@ interface Prepared<T> {
 /** Validates and normalises the arguments of every softmax variant, sync or async. */
 function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined): Prepared<T> {
   const length = floatArray('x', x);
-  const o = readOptions(opts, SOFTMAX_OPTIONS);
+  const o = readSoftmaxOptions(opts);
   const d = dims('x', length, o.shape, o.axis);
   let temperature = 1;
   if (o.temperature !== undefined) {

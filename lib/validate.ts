@@ -124,36 +124,34 @@ export function sameTypeArray<T extends FloatArray>(name: string, v: unknown, li
 }
 
 /**
- * Reads an options object: each allowed key once (so a getter runs once), rejecting unknown keys
- * (a typo such as `axsi` must not be silently ignored).
+ * Checks an options object before its options are read: undefined (no options: returns false), or
+ * an object whose own enumerable keys are all in `allowed` (a typo such as `axsi` must not be
+ * silently ignored). Each function then reads its options once each, in the order of its list,
+ * with property names written out (optionRead): a loop over the names (one read site for every
+ * key, megamorphic in V8) cost ~60 ns of a ~0.7 µs small call.
  */
-export function readOptions<K extends string>(v: unknown, allowed: readonly K[]): Partial<Record<K, unknown>> {
-  if (v === undefined) return {};
+export function optionsGiven(v: unknown, allowed: readonly string[]): v is Record<string, unknown> {
+  if (v === undefined) return false;
   if (v === null || typeof v !== 'object' || isArray(v) || ArrayBuffer.isView(v)) {
     throw typeError('options', 'an object', v);
   }
-  const out: Partial<Record<K, unknown>> = {};
   let keys: string[];
   try {
     keys = Object.keys(v);
   } catch (e) {
     throw new TypeError(`options: expected an object whose keys can be listed, got one that threw: ${messageOf(e)}`);
   }
-  for (const key of keys) {
-    if (!(allowed as readonly string[]).includes(key)) {
-      throw new TypeError(`options: expected only ${allowed.join(', ')}, got unknown option ${JSON.stringify(key)}`);
+  for (let i = 0; i < keys.length; i++) {
+    if (!allowed.includes(keys[i])) {
+      throw new TypeError(`options: expected only ${allowed.join(', ')}, got unknown option ${JSON.stringify(keys[i])}`);
     }
   }
-  for (const key of allowed) {
-    let value: unknown;
-    try {
-      value = (v as Record<string, unknown>)[key];
-    } catch (e) {
-      throw new TypeError(`options.${key}: expected a readable value, got a getter that threw: ${messageOf(e)}`);
-    }
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
+  return true;
+}
+
+/** The error for an option whose getter threw while it was read. */
+export function optionReadFailed(key: string, e: unknown): TypeError {
+  return new TypeError(`options.${key}: expected a readable value, got a getter that threw: ${messageOf(e)}`);
 }
 
 /** The message of whatever was thrown; never throws itself (the thrown value may be hostile too). */

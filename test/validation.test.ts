@@ -81,6 +81,43 @@ describe('softmax argument errors', () => {
   });
 });
 
+describe('options of every function', () => {
+  // Each function reads its options by name, in the order of its list (lib/*.ts): every allowed key
+  // once, and a getter that throws is named in the message, whichever key it is.
+  const logits = new Float32Array([1, 2, 3, 4, 5, 6]);
+  const cases: [string, readonly string[], (o: object) => unknown][] = [
+    ['softmax', ['shape', 'axis', 'out', 'temperature'], (o) => lk.softmax(logits, o)],
+    ['logSoftmax', ['shape', 'axis', 'out', 'temperature'], (o) => lk.logSoftmax(logits, o)],
+    ['crossEntropy', ['shape', 'axis', 'reduction', 'ignoreIndex', 'labelSmoothing', 'weight', 'grad', 'out'], (o) => lk.crossEntropy(logits, new Int32Array([0]), o)],
+    ['sigmoid', ['out'], (o) => lk.sigmoid(logits, o)],
+    ['logSigmoid', ['out'], (o) => lk.logSigmoid(logits, o)],
+    ['binaryCrossEntropyWithLogits', ['shape', 'weight', 'posWeight', 'reduction', 'out', 'grad'], (o) => lk.binaryCrossEntropyWithLogits(logits, new Float32Array(6), o)],
+    ['argmax', ['shape', 'axis', 'out'], (o) => lk.argmax(logits, o)],
+    ['topK', ['shape', 'axis', 'largest', 'mode', 'temperature', 'values', 'indices'], (o) => lk.topK(logits, 2, o)],
+    ['sample', ['shape', 'axis', 'temperature', 'topK', 'topP', 'minP', 'seed', 'offset', 'out', 'logprobs'], (o) => lk.sample(logits, o)],
+  ];
+  it.each(cases)('%s: each option read once, in order; a throwing getter named', (_name, keys, call) => {
+    const order: string[] = [];
+    const counting = {};
+    for (const k of keys) Object.defineProperty(counting, k, { enumerable: true, get: () => void order.push(k) });
+    try {
+      call(counting); // (sample then throws for its missing seed, after reading its options)
+    } catch (e) {
+      expect(String(e)).toBe('TypeError: seed: expected a safe integer >= 0, a bigint in [0, 2^64) or a BigUint64Array with one seed per row (sample has no hidden generator: a draw is reproducible from its seed), got undefined');
+    }
+    expect(order).toEqual(keys);
+    for (const k of keys) {
+      const bad = Object.defineProperty({}, k, {
+        enumerable: true,
+        get() {
+          throw new Error(`no ${k}`);
+        },
+      });
+      expectThrow(() => call(bad), TypeError, `options.${k}: expected a readable value, got a getter that threw: no ${k}`);
+    }
+  });
+});
+
 describe('crossEntropy argument errors', () => {
   const logits = new Float32Array([1, 2, 3, 4, 5, 6]);
   const t = new Int32Array([0, 2]);

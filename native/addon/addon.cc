@@ -31,7 +31,7 @@ auto parse_softmax(const Napi::CallbackInfo& info) {
   const View x = float_array(info[0], "x");
   const View y = float_array(info[1], "out");
   const Dims d = tensor_dims(info, 2);
-  const double temperature = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : NAN;
+  const double temperature = number_or(info[5], NAN);
   const bool log = info[6].ToBoolean();
   check_same_type(env, y, x, "out");
   check_length(env, x, checked_product(d.outer, d.C, d.inner), "x");
@@ -99,8 +99,8 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   const View t = typed_array(info[1], "target");
   const Dims d = tensor_dims(info, 2);
   const int64_t ignore = ignore_index(info[5]);
-  const double eps = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : NAN;
-  const double red_code = info[8].IsNumber() ? info[8].As<Napi::Number>().DoubleValue() : -1;
+  const double eps = number_or(info[6], NAN);
+  const double red_code = number_or(info[8], -1);
   check_length(env, x, checked_product(d.outer, d.C, d.inner), "logits");
   if (!(eps >= 0 && eps <= 1))
     throw Napi::RangeError::New(env, "labelSmoothing: expected a number in [0, 1], got " + describe(info[6]));

@@ -103,8 +103,7 @@ View float_array(const Napi::Value& v, const char* name) {
 }
 
 size_t dimension(const Napi::Value& v, const char* name) {
-  double d = -1.0;
-  if (napi_get_value_double(v.Env(), v, &d) != napi_ok) d = -1.0;  // not a number (no typeof first: one call, not two)
+  const double d = number_or(v, -1.0);  // (no typeof first: one N-API call, not two)
   if (!(d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d))
     throw Napi::RangeError::New(v.Env(), std::string(name) + ": expected a non-negative safe integer, got " + describe(v));
   return static_cast<size_t>(d);
@@ -124,9 +123,17 @@ View int32_array(const Napi::Value& v, const char* name) {
   return view;
 }
 
+double number_or(const Napi::Value& v, double fallback) {
+  double d = fallback;
+  if (napi_get_value_double(v.Env(), v, &d) != napi_ok) d = fallback;
+  return d;
+}
+
 double number_arg(const Napi::Value& v, const char* name, const char* what) {
-  if (!v.IsNumber()) throw Napi::RangeError::New(v.Env(), std::string(name) + ": expected " + what + ", got " + describe(v));
-  return v.As<Napi::Number>().DoubleValue();
+  double d = 0;
+  if (napi_get_value_double(v.Env(), v, &d) != napi_ok)
+    throw Napi::RangeError::New(v.Env(), std::string(name) + ": expected " + what + ", got " + describe(v));
+  return d;
 }
 
 size_t checked_product(size_t a, size_t b, size_t c) {

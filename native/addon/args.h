@@ -41,6 +41,9 @@ View int32_array(const Napi::Value& v, const char* name);
 // A number, or RangeError "<name>: expected <what>, got <v>".
 double number_arg(const Napi::Value& v, const char* name, const char* what);
 
+// The value of a number, or `fallback` for anything else (one N-API call).
+double number_or(const Napi::Value& v, double fallback);
+
 // a * b * c, throwing RangeError on overflow.
 size_t checked_product(size_t a, size_t b, size_t c);
 

@@ -67,7 +67,7 @@ auto parse_bce(const Napi::CallbackInfo& info) {
   const View x = float_array(info[0], "logits");
   const View t = float_array(info[1], "target");
   const size_t C = dimension(info[2], "classes");
-  const double red_code = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : -1;
+  const double red_code = number_or(info[5], -1);
   check_same_type(env, t, x, "target");
   check_length(env, t, x.length, "target");
   if (x.length > 0 && (C == 0 || x.length % C != 0))
