@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
 import { DECISION_OPS, decisionSuite } from './decide.mjs';
 import { bytesPerElement, collectGarbage, disagreement, expCeiling, limits, makeInput, NODE, settle, time, TOLERANCE } from './measure.mjs';
+import { QUICK_SWEEP_LENGTHS, SWEEP_LENGTHS, sweepMatrix, sweepSuite } from './sweep.mjs';
 import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable, uniformRows } from './report.mjs';
 
 const require = createRequire(import.meta.url);
@@ -30,10 +31,12 @@ const SIGMOID_SHAPES = ['64x1000', '64x128256', '2048x32000'];
 const QUICK_SIGMOID_SHAPES = ['64x1000', '64x128256'];
 const USAGE = `usage: logitkit bench [--quick] [--op softmax,logSoftmax,crossEntropy,crossEntropyGrad,sigmoid,logSigmoid,bce,bceGrad,argmax,topK,sample] [--shape RxC[,RxC...]]
                       [--dtype f32,f64] [--threads N[,N...]] [--isa avx512,avx2,scalar,neon] [--no-peers]
+                      [--lengths N[,N...]] [--sweep] (the length sweep's row lengths; it runs when no --shape is
+                      given; --sweep: only it)
                       [--json FILE] [--markdown FILE] [--chart FILE.svg]`;
 
 export function parseArgs(argv) {
-  const a = { quick: false, peers: true, op: null, shape: null, dtype: null, threads: null, isa: null, json: null, markdown: null, chart: null, child: false };
+  const a = { quick: false, sweep: false, peers: true, op: null, shape: null, lengths: null, dtype: null, threads: null, isa: null, json: null, markdown: null, chart: null, child: false };
   const list = (v) => v.split(',').filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -43,9 +46,11 @@ export function parseArgs(argv) {
     };
     if (k === '--quick') a.quick = true;
     else if (k === '--no-peers') a.peers = false;
+    else if (k === '--sweep') a.sweep = true;
     else if (k === '--child') a.child = true;
     else if (k === '--op') a.op = [...(a.op ?? []), ...list(v())];
     else if (k === '--shape') a.shape = [...(a.shape ?? []), ...list(v())];
+    else if (k === '--lengths') a.lengths = [...(a.lengths ?? []), ...list(v()).map(Number)];
     else if (k === '--dtype') a.dtype = [...(a.dtype ?? []), ...list(v())];
     else if (k === '--threads') a.threads = [...(a.threads ?? []), ...list(v()).map(Number)];
     else if (k === '--isa') a.isa = [...(a.isa ?? []), ...list(v())];
@@ -59,6 +64,8 @@ export function parseArgs(argv) {
   }
   for (const o of a.op ?? []) if (!ALL_OPS.includes(o)) throw new Error(`--op: expected one of ${ALL_OPS.join(', ')}, got ${o}`);
   for (const s of a.shape ?? []) if (!/^\d+x\d+$/.test(s) || s.split('x').some((d) => Number(d) < 1)) throw new Error(`--shape: expected RxC with positive integers, got ${s}`);
+  if (a.sweep && a.shape) throw new Error(`--sweep times its own lengths (--lengths), not --shape\n${USAGE}`);
+  for (const n of a.lengths ?? []) if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--lengths: expected positive integers, got ${n}`);
   for (const d of a.dtype ?? []) if (d !== 'f32' && d !== 'f64') throw new Error(`--dtype: expected f32 or f64, got ${d}`);
   for (const t of a.threads ?? []) if (!Number.isInteger(t) || t < 1 || t > 1024) throw new Error(`--threads: expected integers in [1, 1024], got ${t}`);
   const supported = lk.info().isas;
@@ -214,7 +221,7 @@ export async function main(argv) {
     progress('waiting for the peers\' start-up work to finish');
     await settle();
   }
-  const cases = plan(a);
+  const cases = a.sweep ? [] : plan(a);
 
   const run = {
     date: new Date().toISOString().slice(0, 10),
@@ -246,12 +253,29 @@ export async function main(argv) {
   const isas = a.isa ?? info.isas;
   run.isaTable = cases.length ? await isaTable(isas, a.quick) : [];
   run.goals = goals(run).filter((g) => cases.length || g.status !== 'not measured');
-  if (!a.op || a.op.some((o) => DECISION_OPS.includes(o))) {
+  if (!a.sweep && (!a.op || a.op.some((o) => DECISION_OPS.includes(o)))) {
     const d = await decisionSuite({ budgetMs, peers: a.peers, threads: a.threads ?? defaultThreads(), quick: a.quick });
     run.decisions = d.rows;
     run.goals.push(...d.goals);
     notes.push(...d.notes);
     Object.assign(run.versions, d.versions);
+  }
+  // the length sweep (small calls against the JS loop): its own lengths, so not with --shape
+  const sweepOps = a.op ? a.op.filter((o) => MATRIX_OPS.includes(o)) : MATRIX_OPS;
+  if (!a.shape && sweepOps.length) {
+    lk.setNumThreads(threadsBefore);
+    const s = await sweepSuite({
+      ops: sweepOps,
+      dtypes: a.dtype ?? (a.quick ? ['f32'] : ['f32', 'f64']),
+      lengths: a.lengths ?? (a.quick ? QUICK_SWEEP_LENGTHS : SWEEP_LENGTHS),
+      budgetMs: budgetMs / 3,
+      threads: threadsBefore,
+      progress,
+    });
+    progress('');
+    run.sweep = s.rows;
+    run.goals.push(...s.goals);
+    notes.push(...s.notes);
   }
   run.seconds = (Date.now() - started) / 1000;
 
@@ -265,13 +289,18 @@ export async function main(argv) {
     console.log(`\nDecisions (float32; peers single-threaded; "vs X": times faster than X):`);
     console.log(textTable(uniformRows(run.decisions)));
   }
-  console.log(`\nGoals (issues 3, 4, 12 and 13), on this run's figures:`);
+  if (run.sweep) {
+    console.log(`\nLength sweep (${threadsBefore} thread(s), out given; logitkit's speed as a multiple of the JS loop's per call, "!" where the target is missed):`);
+    console.log(textTable(sweepMatrix(run.sweep)));
+  }
+  console.log(`\nGoals (issues 3, 4, 12, 13 and 15), on this run's figures:`);
   const measuredGoals = run.goals.filter((g) => g.status !== 'not measured');
   console.log(measuredGoals.length ? textTable(measuredGoals) : '(none of the goals\' shapes were in this run)');
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
-  console.log(`\nexp ceiling f32 ${(run.expCeiling.f32 / 1e9 || 0).toFixed(2)}e9 el/s; ${run.date}, ${run.machine.cpu}, ${run.seconds.toFixed(0)} s. "vs X": times faster than X.`);
+  const ceiling = run.expCeiling.f32 ? `exp ceiling f32 ${(run.expCeiling.f32 / 1e9).toFixed(2)}e9 el/s; ` : '';
+  console.log(`\n${ceiling}${run.date}, ${run.machine.cpu}, ${run.seconds.toFixed(0)} s. "vs X": times faster than X.`);
   if (a.json) writeFileSync(a.json, JSON.stringify(run, null, 2));
-  if (a.markdown) writeFileSync(a.markdown, markdown(run, rows));
+  if (a.markdown) writeFileSync(a.markdown, markdown(run, rows, run.sweep ? sweepMatrix(run.sweep) : []));
   if (a.chart && cases.length) {
     const first = cases[0];
     const svg = svgChart(run, first.op, first.dtype, 1) ?? svgChart(run, first.op, first.dtype, first.threads);

@@ -149,6 +149,7 @@ export function disagreement(op, got, want) {
 }
 
 function relative(a, b) {
+  if (a === b) return 0; // (0 and 0: a loss of one class)
   const e = Math.abs(a - b) / Math.abs(b);
   return Number.isNaN(e) ? Infinity : e;
 }

@@ -179,7 +179,7 @@ export function isaRows(table) {
   });
 }
 
-export function markdown(run, rows) {
+export function markdown(run, rows, sweepRows) {
   const m = run.machine;
   const lines = [
     `# logitkit benchmark`,
@@ -195,6 +195,7 @@ export function markdown(run, rows) {
     lines.push('## SIMD paths (each in its own process, `LOGITKIT_ISA`, 1 thread, float32; elements/s)', '', markdownTable(isaRows(run.isaTable)), '');
   }
   if (run.decisions) lines.push('## Decisions (float32; peers single-threaded)', '', markdownTable(uniformRows(run.decisions)), '');
+  if (sweepRows?.length) lines.push('## Length sweep (out given; logitkit\'s speed per call as a multiple of the JS loop\'s, "!" where the target is missed)', '', markdownTable(sweepRows), '');
   lines.push('## Goals', '', markdownTable(run.goals), '');
   if (run.notes.length) lines.push('## Notes', '', ...run.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');

@@ -90,6 +90,51 @@ describe('benchmark', () => {
     expect(bad.stderr).toContain('--shape: expected RxC with positive integers, got 3by4');
   });
 
+  it('`logitkit bench --sweep` times every op it is given against the JS loop at each length, one row and batches, and judges each target', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'logitkit-bench-'));
+    const json = path.join(dir, 's.json');
+    const md = path.join(dir, 's.md');
+    const r = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--sweep', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad,bce', '--dtype', 'f32,f64', '--lengths', '1,3,8,1000', '--json', json, '--markdown', md], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const run = JSON.parse(readFileSync(json, 'utf8'));
+    expect(run.cases).toEqual([]); // only the sweep
+    const names = run.sweep.map((s: { op: string; dtype: string; shape: string }) => `${s.op} ${s.dtype} ${s.shape}`);
+    const want: string[] = [];
+    for (const dtype of ['f32', 'f64']) {
+      for (const op of ['softmax', 'crossEntropyGrad', 'bce']) {
+        for (const C of [1, 3, 8, 1000]) {
+          want.push(`${op} ${dtype} 1x${C}`);
+          if (op !== 'bce') want.push(`${op} ${dtype} ${Math.floor(65536 / C)}x${C}`); // (bce is elementwise: no batches)
+        }
+      }
+    }
+    expect(names).toEqual(want);
+    for (const s of run.sweep) {
+      expect(s.logitkit).toBeGreaterThan(0);
+      if (s.js === null) {
+        // the JS loop's own rounding (its gradient's p - 1 in float64) can exceed the agreement
+        // tolerance: then it is not timed, and a note says so
+        expect(run.notes).toContainEqual(expect.stringMatching(new RegExp(`^sweep: the JS loop disagrees with logitkit on ${s.op} ${s.dtype} ${s.rows}x${s.length} `)));
+        expect(s.met).toBeUndefined();
+        continue;
+      }
+      expect(s.js).toBeGreaterThan(0);
+      expect(s.met).toBe(s.length >= 8 ? s.logitkit < s.js : s.logitkit <= s.js + 0.2e-6);
+    }
+    const goals = run.goals.map((g: { goal: string }) => g.goal);
+    expect(goals).toEqual([
+      'softmax of a 1-element row (out given): <= 0.25 µs a call',
+      'softmax 1x1000 (out given): <= 0.7 µs a call',
+      ...['f32', 'f64'].flatMap((d) => ['softmax', 'crossEntropyGrad', 'bce'].map((op) => `${op} ${d}: faster than the JS loop at lengths 8..2^20, within 0.2 µs below (one row and batches)`)),
+    ]);
+    for (const g of run.goals) expect(['met', 'MISSED']).toContain(g.status);
+    expect(r.stdout).toMatch(/Length sweep[^\n]*\nop dtype rows +C=1 +C=3 +C=8 +C=1000\n/);
+    expect(readFileSync(md, 'utf8')).toContain('| op dtype rows | C=1 | C=3 | C=8 | C=1000 |');
+  });
+
   // The decisions section times its fixed goal shapes (64x128256 and others) against JavaScript
   // loops that take seconds under qemu: run natively only (it is JavaScript and the same native
   // calls the suite checks under qemu).
