@@ -175,7 +175,9 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
 
   std::vector<double> own;
   std::vector<double>& loss = rows <= kScratchKeep ? thread_scratch<double, 0>() : own;
-  loss.assign(rows, 0.0);
+  // every row's loss is written below when C > 0 (no fill first: it was 3% of a short-row loss)
+  if (C > 0) loss.resize(rows);
+  else loss.assign(rows, 0.0);
   if (C > 0 && rows > 0) {
     const CrossEntropyArgs<T> base{in.x,           C,          in.target, in.prob, in.weight,
                                    in.smoothing,   weight_sum, loss.data(), in.grad, grad_scale};
@@ -201,7 +203,10 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
     for (size_t r = 0; r < rows; ++r) in.out[r] = static_cast<T>(loss[r]);
     return std::numeric_limits<double>::quiet_NaN();
   }
-  const double sum = exact_sum(rows, [&](size_t r) { return loss[r]; });
+  // The sum of the losses (>= 0, or NaN / +Infinity) with the SIMD path's compensated double
+  // accumulator (per-lane TwoSum): dot() with ref = 0 and no weights is the sum of -loss. The
+  // scalar double-double sum it replaces was a quarter of the time of a 100000x3 loss.
+  const double sum = 0.0 - table.f64.dot(loss.data(), rows, 0.0, nullptr, nullptr).d;  // (0 - +0 = +0, as before)
   return in.reduction == Reduction::Sum ? sum : sum / denom;
 }
 
