@@ -127,8 +127,8 @@ export function sameTypeArray<T extends FloatArray>(name: string, v: unknown, li
  * Checks an options object before its options are read: undefined (no options: returns false), or
  * an object whose own enumerable keys are all in `allowed` (a typo such as `axsi` must not be
  * silently ignored). Each function then reads its options once each, in the order of its list,
- * with property names written out (optionRead): a loop over the names (one read site for every
- * key, megamorphic in V8) cost ~60 ns of a ~0.7 µs small call.
+ * with the property names written out (the read...Options functions of lib/*.ts): a loop over the
+ * names (one read site for every key, megamorphic in V8) cost ~60 ns of a ~0.7 µs small call.
  */
 export function optionsGiven(v: unknown, allowed: readonly string[]): v is Record<string, unknown> {
   if (v === undefined) return false;
