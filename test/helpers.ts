@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 
 import { expect } from 'vitest';
 
+import { rng } from './reference.js';
+
 // The tests exercise the built package (dist/), exactly what users load.
 const require = createRequire(import.meta.url);
 export const lk = require('../dist/index.js') as typeof import('../dist/index.js');
@@ -81,4 +83,24 @@ export function expectThrow(fn: () => unknown, type: typeof TypeError | typeof R
   expect(thrown).toBeInstanceOf(type);
   expect((thrown as Error).message).toBe(message);
   expect(untouched.map(bits)).toEqual(before);
+}
+
+/** The ulp of v in float32 or float64 (the smallest subnormal's spacing below the normal range). */
+export function ulpOf(v: number, name: 'f32' | 'f64'): number {
+  const a = Math.abs(v);
+  if (name === 'f32') return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
+  return a < 2 ** -1022 ? 2 ** -1074 : 2 ** (Math.floor(Math.log2(a)) - 52);
+}
+
+/** sigmoid inputs that cover every regime: around 0, moderate, large, the subnormal range and past it. */
+export function sigmoidInputs(name: 'f32' | 'f64', n: number, seed: number): number[] {
+  const r = rng(seed);
+  const lim = name === 'f32' ? 110 : 760;
+  const v: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = r();
+    const mag = i % 4 === 0 ? u * 4 : i % 4 === 1 ? u * 40 : i % 4 === 2 ? u * lim : 10 ** (-8 * u);
+    v.push(r() < 0.5 ? -mag : mag);
+  }
+  return v;
 }

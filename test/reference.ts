@@ -26,6 +26,13 @@ export function twoProd(a: number, b: number): [number, number] {
 /** (hi + lo) / t as a double-double. */
 function ddDiv(hi: number, lo: number, t: number): [number, number] {
   const q1 = hi / t;
+  // beyond ±1.3e300 Dekker's split overflows; the low part cannot matter to exp() or to a sum there
+  if (!(Math.abs(q1) <= 1.3e300)) return [q1, 0];
+  if (t > 1.3e300) {
+    const s = 2 ** -200; // (hi, lo and t scaled exactly, unless hi < 2^-822, where q1 is far below what rounding can reach)
+    const [p, pe] = twoProd(q1, t * s);
+    return twoSum(q1, (hi * s - p - pe + lo * s) / (t * s));
+  }
   const [p, pe] = twoProd(q1, t);
   const r = hi - p - pe + lo;
   return twoSum(q1, r / t);
@@ -70,7 +77,13 @@ export function refRow(x: ArrayLike<number>, temperature = 1, log = false): Floa
       continue;
     }
     let [h, l] = twoSum(x[i], -m);
-    if (temperature !== 1) [h, l] = ddDiv(h, l, temperature);
+    if (temperature !== 1 && h !== -Infinity) [h, l] = ddDiv(h, l, temperature);
+    if (h === -Infinity) {
+      // x - m (or its quotient) below -max: the term is 0, the log-probability -Infinity
+      hi[i] = -Infinity;
+      lo[i] = 0;
+      continue;
+    }
     hi[i] = h;
     lo[i] = l;
     const e = Math.exp(h);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { bits, checkClose, DTYPES, expectThrow, lk, relErr } from './helpers.js';
+import { bits, checkClose, DTYPES, expectThrow, sigmoidInputs as inputs, lk, relErr, ulpOf } from './helpers.js';
 import { refBce, refLogSigmoid, refSigmoid, rng } from './reference.js';
 
 // sigmoid, logSigmoid and binaryCrossEntropyWithLogits against the float64 / double-double
@@ -10,25 +10,6 @@ const ISA = lk.info().isa;
 const LOSS_TOL = { f32: 1e-6, f64: 1e-14 };
 const ULP_TOL = 2;
 const LOG_TOL = { f32: 2 * 2 ** -23, f64: 2 * 2 ** -52 }; // 2 ulp of 1, times max(1, |y|)
-
-function ulpOf(v: number, name: 'f32' | 'f64'): number {
-  const a = Math.abs(v);
-  if (name === 'f32') return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
-  return a < 2 ** -1022 ? 2 ** -1074 : 2 ** (Math.floor(Math.log2(a)) - 52);
-}
-
-/** Inputs that cover every regime: around 0, moderate, large, the subnormal range and past it. */
-function inputs(name: 'f32' | 'f64', n: number, seed: number): number[] {
-  const r = rng(seed);
-  const lim = name === 'f32' ? 110 : 760;
-  const v: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const u = r();
-    const mag = i % 4 === 0 ? u * 4 : i % 4 === 1 ? u * 40 : i % 4 === 2 ? u * lim : 10 ** (-8 * u);
-    v.push(r() < 0.5 ? -mag : mag);
-  }
-  return v;
-}
 
 export function measureSigmoidUlp(name: 'f32' | 'f64', ctor: Float32ArrayConstructor | Float64ArrayConstructor, n = 1 << 18) {
   const x = ctor.from(inputs(name, n, 5));
