@@ -1,6 +1,23 @@
 import { binding, type NativeBinding } from './binding.js';
 import type { ArgmaxOptions, FloatArray, SampleOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
-import { allocLike, describe, dims, floatArray, formatShape, kindOf, lengthOf, liveLength, optionReadFailed, optionsGiven, rangeError, sameTypeArray, typeError, type Dims } from './validate.js';
+import { isSmallArgmax, smallArgmax } from './small.js';
+import {
+  allocLike,
+  describe,
+  dims,
+  floatArray,
+  formatShape,
+  kindOf,
+  lengthOf,
+  liveLength,
+  optionReadFailed,
+  optionsGiven,
+  outMayBeWrittenHere,
+  rangeError,
+  sameTypeArray,
+  typeError,
+  type Dims,
+} from './validate.js';
 
 const ARGMAX_OPTIONS = ['shape', 'axis', 'out'] as const;
 
@@ -113,12 +130,22 @@ function finiteAtLeast(name: string, v: unknown, lo: number, strict: boolean, fa
 
 type ArgmaxArgs = Parameters<NativeBinding['argmax']>;
 
-function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): ArgmaxArgs {
+/**
+ * The addon's arguments, and whether the call is already done: a small one is computed here in
+ * JavaScript (lib/small.ts). The addon gets the rest: large calls, an x detached by an option
+ * getter (the addon names it), an out whose overlap with x JavaScript cannot judge.
+ */
+function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): [...ArgmaxArgs, boolean] {
   const length = floatArray('x', x);
   const o = readArgmaxOptions(opts);
   const d = decisionDims('x', length, o.shape, o.axis, true);
   const out = indexOut('out', o.out, d.outer * d.inner, 'one per row: the shape without the axis');
-  return [x, d.outer, d.classes, d.inner, out];
+  let done = false;
+  if (isSmallArgmax(length) && lengthOf(x) === length && (o.out === undefined || outMayBeWrittenHere(out, x, 'out', 'x', false))) {
+    smallArgmax(x, d.outer, d.classes, d.inner, out);
+    done = true;
+  }
+  return [x, d.outer, d.classes, d.inner, out, done];
 }
 
 /**
@@ -127,16 +154,17 @@ function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): ArgmaxAr
  * row (the shape without the axis, row-major), or `opts.out`.
  */
 export function argmax(x: FloatArray, opts?: ArgmaxOptions): Int32Array {
-  const args = prepareArgmax(x, opts);
-  binding.argmax(...args);
-  return args[4];
+  const a = prepareArgmax(x, opts);
+  if (!a[5]) binding.argmax(a[0], a[1], a[2], a[3], a[4]);
+  return a[4];
 }
 
 /** {@link argmax} computed off the JavaScript thread, as a Promise. Do not write `x` or `out` until it settles. */
 export async function argmaxAsync(x: FloatArray, opts?: ArgmaxOptions): Promise<Int32Array> {
-  const args = prepareArgmax(x, opts);
-  await binding.argmaxAsync(...args);
-  return args[4];
+  const a = prepareArgmax(x, opts);
+  // (a small call is done at once, as the sync one)
+  if (!a[5]) await binding.argmaxAsync(a[0], a[1], a[2], a[3], a[4]);
+  return a[4];
 }
 
 // ---------------------------------------------------------------------------------------------

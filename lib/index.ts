@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { binary, binding } from './binding.js';
+import { smallCalls } from './small.js';
 import type { Info } from './types.js';
 import { describe, rangeError, typeError } from './validate.js';
 
@@ -21,9 +22,9 @@ export {
 export { argmax, argmaxAsync, topK, topKAsync, sample, sampleAsync } from './decide.js';
 export type { ArgmaxOptions, BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SampleOptions, SigmoidOptions, SoftmaxOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
 
-/** Version, SIMD path in use (and all this CPU supports), thread count, the addon file loaded. */
+/** Version, SIMD path in use (and all this CPU supports), thread count, the addon file loaded, where small calls run. */
 export function info(): Info {
-  return { ...binding.info(), binary: { ...binary } };
+  return { ...binding.info(), binary: { ...binary }, smallCalls };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { binding, type NativeBinding } from './binding.js';
+import { isSmallSigmoid, smallSigmoid } from './small.js';
 import type { BceOptions, FloatArray, SigmoidOptions } from './types.js';
 import {
   allocLike,
@@ -6,9 +7,11 @@ import {
   dims,
   floatArray,
   kindOf,
+  lengthOf,
   liveLength,
   optionReadFailed,
   optionsGiven,
+  outMayBeWrittenHere,
   rangeError,
   REDUCTION_CODES,
   reductionOption,
@@ -52,10 +55,20 @@ function readBceOptions(v: unknown) {
   }
 }
 
-function prepareSigmoid<T extends FloatArray>(x: T, opts: SigmoidOptions<T> | undefined): T {
+/**
+ * The output of a sigmoid call; a small call is computed here at once in JavaScript (lib/small.ts)
+ * and `done` says so. The addon gets the rest: large calls, an x detached by an option getter (the
+ * addon names it), an out whose overlap with x JavaScript cannot judge.
+ */
+function prepareSigmoid<T extends FloatArray>(x: T, opts: SigmoidOptions<T> | undefined, log: boolean): { out: T; done: boolean } {
   const length = floatArray('x', x);
   const o = readSigmoidOptions(opts);
-  return o.out === undefined ? (allocLike(x, length) as T) : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
+  const out = o.out === undefined ? (allocLike(x, length) as T) : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
+  if (isSmallSigmoid(length) && lengthOf(x) === length && (o.out === undefined || outMayBeWrittenHere(out, x, 'out', 'x', true))) {
+    smallSigmoid(x, out, log);
+    return { out, done: true };
+  }
+  return { out, done: false };
 }
 
 /**
@@ -64,28 +77,29 @@ function prepareSigmoid<T extends FloatArray>(x: T, opts: SigmoidOptions<T> | un
  * Returns a new array of the type of `x`, or `opts.out` (which may be `x` itself).
  */
 export function sigmoid<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): T {
-  const out = prepareSigmoid(x, opts);
-  binding.sigmoid(x, out, false);
-  return out;
+  const p = prepareSigmoid(x, opts, false);
+  if (!p.done) binding.sigmoid(x, p.out, false);
+  return p.out;
 }
 
 /** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), elementwise, to within 2 ulp * max(1, |result|). */
 export function logSigmoid<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): T {
-  const out = prepareSigmoid(x, opts);
-  binding.sigmoid(x, out, true);
-  return out;
+  const p = prepareSigmoid(x, opts, true);
+  if (!p.done) binding.sigmoid(x, p.out, true);
+  return p.out;
 }
 
 /** {@link sigmoid} computed off the JavaScript thread, as a Promise. Do not write `x` or `out` until it settles. */
 export async function sigmoidAsync<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): Promise<T> {
-  const out = prepareSigmoid(x, opts);
-  return (await binding.sigmoidAsync(x, out, false)) as T;
+  const p = prepareSigmoid(x, opts, false);
+  // (a small call is done at once, as the sync one)
+  return p.done ? p.out : ((await binding.sigmoidAsync(x, p.out, false)) as T);
 }
 
 /** {@link logSigmoid} computed off the JavaScript thread, as a Promise. */
 export async function logSigmoidAsync<T extends FloatArray>(x: T, opts?: SigmoidOptions<T>): Promise<T> {
-  const out = prepareSigmoid(x, opts);
-  return (await binding.sigmoidAsync(x, out, true)) as T;
+  const p = prepareSigmoid(x, opts, true);
+  return p.done ? p.out : ((await binding.sigmoidAsync(x, p.out, true)) as T);
 }
 
 type BceArgs = Parameters<NativeBinding['bce']>;

@@ -1,6 +1,19 @@
 import { binding } from './binding.js';
 import type { FloatArray, SoftmaxOptions } from './types.js';
-import { allocLike, describe, dims, floatArray, optionReadFailed, optionsGiven, rangeError, sameTypeArray, typeError } from './validate.js';
+import { smallSoftmax, isSmallSoftmax } from './small.js';
+import {
+  allocLike,
+  describe,
+  dims,
+  floatArray,
+  lengthOf,
+  optionReadFailed,
+  optionsGiven,
+  outMayBeWrittenHere,
+  rangeError,
+  sameTypeArray,
+  typeError,
+} from './validate.js';
 
 const SOFTMAX_OPTIONS = ['shape', 'axis', 'out', 'temperature'] as const;
 
@@ -28,6 +41,8 @@ interface Prepared<T> {
   classes: number;
   inner: number;
   temperature: number;
+  /** computed in JavaScript (lib/small.ts), not by the addon */
+  small: boolean;
 }
 
 /** Validates and normalises the arguments of every softmax variant, sync or async. */
@@ -43,23 +58,33 @@ function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined
     }
     temperature = o.temperature;
   }
-  const out =
-    o.out === undefined
-      ? (allocLike(x, length) as T)
-      : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
+  let out: T;
+  // (x detached by a getter of the options is left to the addon, which names it)
+  let small = isSmallSoftmax(length) && lengthOf(x) === length;
+  if (o.out === undefined) out = allocLike(x, length) as T;
+  else {
+    out = sameTypeArray('out', o.out, x, 'x', length, 'that of x');
+    if (small) small = outMayBeWrittenHere(out, x, 'out', 'x', true);
+  }
   // named fields, not an argument array: the sync path is a hot path for small calls, and V8
   // removes this object when prepare() is inlined, where an array and a spread cost ~40 ns a call
-  return { out, outer: d.outer, classes: d.classes, inner: d.inner, temperature };
+  return { out, outer: d.outer, classes: d.classes, inner: d.inner, temperature, small };
 }
 
 function run<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): T {
   const p = prepare(x, opts);
-  binding.softmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
+  if (p.small) smallSoftmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
+  else binding.softmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
   return p.out;
 }
 
 async function runAsync<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): Promise<T> {
   const p = prepare(x, opts);
+  // a small call is done at once, as the sync one (the same bits; no thread is worth its hop)
+  if (p.small) {
+    smallSoftmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
+    return p.out;
+  }
   return (await binding.softmaxAsync(x, p.out, p.outer, p.classes, p.inner, p.temperature, log)) as T;
 }
 

@@ -152,4 +152,10 @@ export interface Info {
   lanesF64: number;
   /** The addon file in use. */
   binary: Binary;
+  /**
+   * Where small calls are computed (softmax and logSoftmax of at most 15 elements, sigmoid and
+   * logSigmoid of at most 4, argmax of at most 64): 'js' (the default; a call into the addon
+   * costs more than the work) or 'native' (LOGITKIT_SMALL_CALLS=native).
+   */
+  smallCalls: 'js' | 'native';
 }

@@ -114,6 +114,34 @@ export function floatArray(name: string, v: unknown): number {
   return liveLength(name, v);
 }
 
+/**
+ * For work done in JavaScript (lib/small.ts), the overlap check the addon makes on its pointers:
+ * throws the addon's RangeError if `out` overlaps `x` (with `allowSame`, being exactly `x`'s bytes
+ * is allowed: in place), and returns false when JavaScript cannot tell (distinct buffers of which
+ * one is shared or from another realm: two SharedArrayBuffer objects may hold the same memory),
+ * for the addon to decide.
+ */
+export function outMayBeWrittenHere(out: ArrayBufferView, x: ArrayBufferView, outName: string, xName: string, allowSame: boolean): boolean {
+  const o0 = byteOffsetGetter.call(out) as number;
+  const x0 = byteOffsetGetter.call(x) as number;
+  const on = byteLengthGetter.call(out) as number;
+  const xn = byteLengthGetter.call(x) as number;
+  // Views of one length at one offset are the same bytes or share none (the common case of
+  // softmax's out, settled without the buffer getters, which cost ~15 ns each).
+  if (allowSame && o0 === x0 && on === xn) return true;
+  // no byte in common, wherever they are (an empty view overlaps nothing, as in the addon)
+  if (on === 0 || xn === 0 || o0 >= x0 + xn || x0 >= o0 + on) return true;
+  const ob = bufferGetter.call(out);
+  const xb = bufferGetter.call(x);
+  if (ob !== xb) return ob instanceof ArrayBuffer && xb instanceof ArrayBuffer;
+  if (allowSame && o0 === x0 && on === xn) return true;
+  throw rangeError(
+    outName,
+    allowSame ? `${xName} itself or memory that does not overlap it` : `memory that does not overlap ${xName}`,
+    `a view that overlaps ${xName}`,
+  );
+}
+
 /** A float array of the same type as `like` and the given length (an output, weight or target). */
 export function sameTypeArray<T extends FloatArray>(name: string, v: unknown, like: T, likeName: string, length: number, lengthWhy: string): T {
   const want = kindOf(like);

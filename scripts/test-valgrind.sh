@@ -11,7 +11,7 @@ command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq
 mkdir -p build-valgrind
 pids=()
 for isa in avx2 scalar; do
-  (LOGITKIT_ISA=$isa valgrind --quiet --error-exitcode=99 --smc-check=all-non-file \
+  (LOGITKIT_ISA=$isa LOGITKIT_SMALL_CALLS=native valgrind --quiet --error-exitcode=99 --smc-check=all-non-file \
     --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     --suppressions=test/memcheck/node.supp \
     node test/memcheck/suite.cjs >"build-valgrind/$isa.log" 2>&1) &

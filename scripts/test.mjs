@@ -1,6 +1,13 @@
 // `npm test`: runs the whole vitest suite once per SIMD path this CPU supports, each forced through
 // LOGITKIT_ISA in its own process, so every path is tested on every run. Extra arguments go to
 // vitest (e.g. a file filter). LOGITKIT_TEST_ISAS=avx2,scalar limits the list.
+//
+// Those runs send small calls to the addon too (LOGITKIT_SMALL_CALLS=native: lib/small.ts computes
+// softmax calls of up to 15 elements, sigmoid of up to 4, argmax of up to 64 in JavaScript), so
+// that the kernels stay tested on small rows; one more run, on the best path, tests the package as
+// shipped. That run is left out when another build or a limited list of paths is tested
+// (LOGITKIT_ADDON, LOGITKIT_TEST_ISAS: the sanitizer, cmake-js and qemu runs, there for the native
+// code).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -28,14 +35,18 @@ const info = JSON.parse(probe.stdout);
 const isas = process.env.LOGITKIT_TEST_ISAS ? process.env.LOGITKIT_TEST_ISAS.split(',') : info.isas;
 console.log(`logitkit ${info.version}: testing SIMD paths ${isas.join(', ')} (this CPU supports ${info.isas.join(', ')})`);
 
+const runs = isas.map((isa) => ({ label: isa, env: { LOGITKIT_ISA: isa, LOGITKIT_SMALL_CALLS: 'native' } }));
+if (!process.env.LOGITKIT_ADDON && !process.env.LOGITKIT_TEST_ISAS) runs.push({ label: `${info.isa}, small calls in JavaScript (as shipped)`, env: { LOGITKIT_ISA: info.isa } });
+delete env.LOGITKIT_SMALL_CALLS;
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'logitkit-test-'));
 const results = [];
-for (const isa of isas) {
-  console.log(`\n=== LOGITKIT_ISA=${isa} ===`);
-  const report = path.join(tmp, `${isa}.json`);
+for (const [i, run] of runs.entries()) {
+  console.log(`\n=== ${Object.entries(run.env).map(([k, v]) => `${k}=${v}`).join(' ')} ===`);
+  const report = path.join(tmp, `${i}.json`);
   const r = runNode([vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
     cwd: root,
-    env: { ...env, LOGITKIT_ISA: isa },
+    env: { ...env, ...run.env },
     stdio: 'inherit',
   });
   let passed = 0;
@@ -48,11 +59,11 @@ for (const isa of isas) {
     failed = 1; // no report: the run itself broke
   }
   if (r.status !== 0 && failed === 0) failed = 1;
-  results.push({ isa, passed, failed });
+  results.push({ label: run.label, passed, failed });
 }
 rmSync(tmp, { recursive: true, force: true });
 const passed = results.reduce((a, r) => a + r.passed, 0);
 const failed = results.reduce((a, r) => a + r.failed, 0);
-console.log(`\nSIMD paths: ${results.map((r) => `${r.isa} ${r.passed} passed${r.failed ? `, ${r.failed} FAILED` : ''}`).join('; ')}`);
+console.log(`\nruns: ${results.map((r) => `${r.label} ${r.passed} passed${r.failed ? `, ${r.failed} FAILED` : ''}`).join('; ')}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
