@@ -130,8 +130,11 @@ export function smallArgmax(x: FloatArray, outer: number, C: number, inner: numb
   }
 }
 
-// one row's values and its terms exp(q) before scaling (a call has at most SOFTMAX_SMALL_ELEMENTS)
+// one row (a call has at most SOFTMAX_SMALL_ELEMENTS): its values, (x - max) / temperature as
+// shifts + shiftLows, and the terms exp of that
 const vals = new Float64Array(SOFTMAX_SMALL_ELEMENTS);
+const shifts = new Float64Array(SOFTMAX_SMALL_ELEMENTS);
+const shiftLows = new Float64Array(SOFTMAX_SMALL_ELEMENTS);
 const terms = new Float64Array(SOFTMAX_SMALL_ELEMENTS);
 
 // Veltkamp's split constant: 2^27 + 1
@@ -183,10 +186,26 @@ export function smallSoftmax(x: FloatArray, y: FloatArray, outer: number, C: num
       let restErr = 0;
       for (let c = 0; c < C; c++) {
         if (c === at) {
+          shifts[c] = 0;
+          shiftLows[c] = 0;
           terms[c] = 1;
           continue;
         }
-        const t = term(vals[c], m, temperature, one);
+        // q + ql = (v - m) / temperature: v - m by TwoSum, then its quotient
+        const v = vals[c];
+        let q = v - m;
+        let ql = 0;
+        if (q > -Infinity) {
+          const bb = q - v;
+          ql = (v - (q - bb)) + (-m - bb);
+          if (!one) {
+            q = quotient(q, ql, temperature);
+            ql = quotientLow;
+          }
+        } // (else v = -Infinity, or v - m below -max: a 0 term, a -Infinity log-probability)
+        shifts[c] = q;
+        shiftLows[c] = ql;
+        const t = q < -746 ? 0 : expNonPositive(q) * (1 + ql);
         terms[c] = t;
         const s = rest + t;
         restErr += rest >= t ? rest - s + t : t - s + rest;
@@ -209,9 +228,8 @@ export function smallSoftmax(x: FloatArray, y: FloatArray, outer: number, C: num
       } else {
         // log(1 + rest) = log1p(r) + rl / (1 + r)
         const L = Math.log1p(r) + rl / sh;
-        for (let c = 0, k = base; c < C; c++, k += inner) {
-          y[k] = c === at ? 0 - L : shifted(vals[c], m, temperature, one, L); // (0 - 0 is +0, as the kernels give)
-        }
+        // ((0 - 0) + 0 is +0 for a row of one finite value, as the kernels give)
+        for (let c = 0, k = base; c < C; c++, k += inner) y[k] = (shifts[c] - L) + shiftLows[c];
       }
     }
   }
@@ -260,26 +278,4 @@ function expNonPositive(q: number): number {
   const t = POW2_J64[j];
   const p = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720)))));
   return (t + t * p) * POW2_NEG[(j - k) >> 6];
-}
-
-/** exp((v - m) / temperature) for v <= m, with v - m and its quotient carried exactly. */
-function term(v: number, m: number, temperature: number, one: boolean): number {
-  const d = v - m;
-  if (!(d > -Infinity)) return 0; // v = -Infinity, or v - m below -max
-  const bb = d - v;
-  const dl = (v - (d - bb)) + (-m - bb); // d + dl = v - m exactly
-  if (one) return d < -746 ? 0 : expNonPositive(d) * (1 + dl);
-  const q = quotient(d, dl, temperature);
-  return q < -746 ? 0 : expNonPositive(q) * (1 + quotientLow);
-}
-
-/** (v - m) / temperature - L for v <= m, in binary64 with v - m and its quotient carried exactly. */
-function shifted(v: number, m: number, temperature: number, one: boolean, L: number): number {
-  const d = v - m;
-  if (!(d > -Infinity)) return -Infinity;
-  const bb = d - v;
-  const dl = (v - (d - bb)) + (-m - bb);
-  if (one) return (d - L) + dl;
-  const q = quotient(d, dl, temperature);
-  return (q - L) + quotientLow;
 }
