@@ -24,7 +24,8 @@ const SOFTMAX_OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyGrad'
 const SIGMOID_OPS = ['sigmoid', 'logSigmoid', 'bce', 'bceGrad'];
 const MATRIX_OPS = [...SOFTMAX_OPS, ...SIGMOID_OPS];
 const ALL_OPS = [...MATRIX_OPS, ...DECISION_OPS];
-const DEFAULT_SHAPES = ['1x1000', '64x1000', '100000x3', '256x32000', '16x128256', '1x1000000', '2048x32000'];
+// (100000x10 and 10000x100: the short-row targets of issue 15)
+const DEFAULT_SHAPES = ['1x1000', '64x1000', '100000x3', '100000x10', '10000x100', '256x32000', '16x128256', '1x1000000', '2048x32000'];
 const QUICK_SHAPES = ['1x1000', '64x1000', '100000x3', '16x128256', '1x1000000'];
 // the sigmoid family (multi-label outputs) by default on these, with softmax on 64x128256 beside it
 const SIGMOID_SHAPES = ['64x1000', '64x128256', '2048x32000'];
@@ -182,25 +183,32 @@ async function measureCases(cases, contenders, budgetMs, notes) {
   return out;
 }
 
-/** Per SIMD path, in its own process: float32 softmax, log-softmax, cross-entropy, sigmoid and BCE, 1 thread, on the SIMD goals' shapes. */
+/**
+ * Per SIMD path, in its own process: float32 softmax, log-softmax, cross-entropy (loss, and with its
+ * gradient), sigmoid and BCE, 1 thread, on the shapes of the per-path targets, and that path's
+ * lean exp loop (the compute ceiling). Returns the rows and the ceilings by path.
+ */
 async function isaTable(isas, quick) {
   const rows = [];
+  const ceilings = {};
   for (const isa of isas) {
     progress(`SIMD path ${isa} (own process)`);
     await settle();
-    const r = spawnSync(NODE[0], [...NODE.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy,sigmoid,bce', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,16x128256', ...(quick ? ['--quick'] : [])], {
+    const r = spawnSync(NODE[0], [...NODE.slice(1), fileURLToPath(import.meta.url), '--child', '--no-peers', '--op', 'softmax,logSoftmax,crossEntropy,crossEntropyGrad,sigmoid,bce', '--dtype', 'f32', '--threads', '1', '--shape', '1x1000,64x1000,100000x3,100000x10,10000x100,16x128256', ...(quick ? ['--quick'] : [])], {
       env: { ...process.env, LOGITKIT_ISA: isa },
       encoding: 'utf8',
       maxBuffer: 1 << 26,
     });
     if (r.status !== 0) throw new Error(`the ${isa} child failed: ${r.stderr}`);
-    for (const k of JSON.parse(r.stdout).cases) {
+    const child = JSON.parse(r.stdout);
+    ceilings[isa] = child.expCeiling.f32;
+    for (const k of child.cases) {
       const x = k.results.logitkit;
       rows.push({ isa, op: k.case.op, shape: shapeName(k.case), median: x.median, elemsPerSec: x.elemsPerSec });
     }
   }
   progress('');
-  return rows;
+  return { rows, ceilings };
 }
 
 function cpuModel() {
@@ -251,7 +259,9 @@ export async function main(argv) {
     return;
   }
   const isas = a.isa ?? info.isas;
-  run.isaTable = cases.length ? await isaTable(isas, a.quick) : [];
+  const t = cases.length ? await isaTable(isas, a.quick) : { rows: [], ceilings: {} };
+  run.isaTable = t.rows;
+  run.isaCeilings = t.ceilings;
   run.goals = goals(run).filter((g) => cases.length || g.status !== 'not measured');
   if (!a.sweep && (!a.op || a.op.some((o) => DECISION_OPS.includes(o)))) {
     const d = await decisionSuite({ budgetMs, peers: a.peers, threads: a.threads ?? defaultThreads(), quick: a.quick });
@@ -293,7 +303,7 @@ export async function main(argv) {
     console.log(`\nLength sweep (${threadsBefore} thread(s), out given; logitkit's speed as a multiple of the JS loop's per call, "!" where the target is missed):`);
     console.log(textTable(sweepMatrix(run.sweep)));
   }
-  console.log(`\nGoals (issues 3, 4, 12, 13 and 15), on this run's figures:`);
+  console.log(`\nGoals (issues 12, 13 and 15; [T1]..[T6]: the targets of issue 15), on this run's figures:`);
   const measuredGoals = run.goals.filter((g) => g.status !== 'not measured');
   console.log(measuredGoals.length ? textTable(measuredGoals) : '(none of the goals\' shapes were in this run)');
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

@@ -80,7 +80,12 @@ describe('benchmark', () => {
       expect(k.results.logitkit.elemsPerSec).toBeGreaterThan(0);
     }
     expect(run.machine.isas).toEqual(lk.info().isas);
-    expect(run.isaTable.map((x: { isa: string }) => x.isa)).toEqual(Array(20).fill(lk.info().isa));
+    // the per-path table: 6 ops x 6 shapes, and the path's own exp loop, judged by issue 15's T1 and T3
+    expect(run.isaTable.map((x: { isa: string }) => x.isa)).toEqual(Array(36).fill(lk.info().isa));
+    expect(run.isaCeilings[lk.info().isa]).toBeGreaterThan(0);
+    const perPath = run.goals.filter((g: { goal: string }) => g.goal.startsWith(`[T1] ${lk.info().isa}:`) || g.goal.startsWith(`[T3] ${lk.info().isa}:`));
+    expect(perPath.map((g: { status: string }) => g.status).every((st: string) => st === 'met' || st === 'MISSED')).toBe(true);
+    expect(perPath.length).toBe(2);
     expect(readFileSync(files.md, 'utf8')).toContain('| op | dtype | shape | threads | logitkit median |');
     expect(readFileSync(files.svg, 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<rect [\s\S]*<\/svg>$/);
     const info = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'info'], { encoding: 'utf8' });
