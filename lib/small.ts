@@ -66,8 +66,8 @@ export function isSmallSigmoid(length: number): boolean {
 /**
  * sigmoid (or logSigmoid) of each element, written to y (which may be x itself), within the
  * kernels' bounds: 2 ulp, subnormal results included (logSigmoid: 2 ulp * max(1, |y|), tiny
- * results to a few of their own ulps). Float32 results are binary64 ones rounded once (their
- * error is 2^-50 of a float32 ulp at most). Float64 ones: e = exp(-|x|) by Math.exp (< 1 ulp), and
+ * results to a few of their own ulps). Float32 results are binary64 ones rounded once (a few
+ * units of 2^-53 off before that rounding: about 2^-28 of a float32 ulp). Float64 ones: e = exp(-|x|) by Math.exp (< 1 ulp), and
  * 1 / (1 + e) or e / (1 + e) as a rounded quotient corrected by its exact remainder (Dekker), so
  * that the result rounds once more; logSigmoid is min(x, 0) - log1p(e).
  */
