@@ -134,7 +134,6 @@ export function outMayBeWrittenHere(out: ArrayBufferView, x: ArrayBufferView, ou
   const ob = bufferGetter.call(out);
   const xb = bufferGetter.call(x);
   if (ob !== xb) return ob instanceof ArrayBuffer && xb instanceof ArrayBuffer;
-  if (allowSame && o0 === x0 && on === xn) return true;
   throw rangeError(
     outName,
     allowSame ? `${xName} itself or memory that does not overlap it` : `memory that does not overlap ${xName}`,
