@@ -7,12 +7,12 @@ import {
   dims,
   floatArray,
   formatShape,
+  jsPathMayRun,
   kindOf,
   lengthOf,
   liveLength,
   optionReadFailed,
   optionsGiven,
-  outMayBeWrittenHere,
   rangeError,
   sameTypeArray,
   typeError,
@@ -132,8 +132,7 @@ type ArgmaxArgs = Parameters<NativeBinding['argmax']>;
 
 /**
  * The addon's arguments, and whether the call is already done: a small one is computed here in
- * JavaScript (lib/small.ts). The addon gets the rest: large calls, an x detached by an option
- * getter (the addon names it), an out whose overlap with x JavaScript cannot judge.
+ * JavaScript (lib/small.ts; the rest goes to the addon, see jsPathMayRun).
  */
 function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): [...ArgmaxArgs, boolean] {
   const length = floatArray('x', x);
@@ -141,7 +140,7 @@ function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): [...Argm
   const d = decisionDims('x', length, o.shape, o.axis, true);
   const out = indexOut('out', o.out, d.outer * d.inner, 'one per row: the shape without the axis');
   let done = false;
-  if (isSmallArgmax(length) && lengthOf(x) === length && (o.out === undefined || outMayBeWrittenHere(out, x, 'out', 'x', false))) {
+  if (isSmallArgmax(length) && jsPathMayRun(x, length, out, o.out !== undefined, false)) {
     smallArgmax(x, d.outer, d.classes, d.inner, out);
     done = true;
   }

@@ -6,12 +6,11 @@ import {
   describe,
   dims,
   floatArray,
+  jsPathMayRun,
   kindOf,
-  lengthOf,
   liveLength,
   optionReadFailed,
   optionsGiven,
-  outMayBeWrittenHere,
   rangeError,
   REDUCTION_CODES,
   reductionOption,
@@ -56,15 +55,14 @@ function readBceOptions(v: unknown) {
 }
 
 /**
- * The output of a sigmoid call; a small call is computed here at once in JavaScript (lib/small.ts)
- * and `done` says so. The addon gets the rest: large calls, an x detached by an option getter (the
- * addon names it), an out whose overlap with x JavaScript cannot judge.
+ * The output of a sigmoid call; a small call is computed here at once in JavaScript (lib/small.ts;
+ * the rest goes to the addon, see jsPathMayRun) and `done` says so.
  */
 function prepareSigmoid<T extends FloatArray>(x: T, opts: SigmoidOptions<T> | undefined, log: boolean): { out: T; done: boolean } {
   const length = floatArray('x', x);
   const o = readSigmoidOptions(opts);
   const out = o.out === undefined ? (allocLike(x, length) as T) : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
-  if (isSmallSigmoid(length) && lengthOf(x) === length && (o.out === undefined || outMayBeWrittenHere(out, x, 'out', 'x', true))) {
+  if (isSmallSigmoid(length) && jsPathMayRun(x, length, out, o.out !== undefined, true)) {
     smallSigmoid(x, out, log);
     return { out, done: true };
   }

@@ -82,16 +82,15 @@ export function smallSigmoid(x: FloatArray, y: FloatArray, log: boolean): void {
       continue;
     }
     const a = v > 0 ? -v : v;
-    if (f32) {
-      // |x| <= 3.4e38: exp(-|x|) is 0 from -746 on, which float32 results cannot tell apart
-      const e = a < -746 ? 0 : expNonPositive(a);
-      y[i] = log ? (v > 0 ? 0 - Math.log1p(e) : v - Math.log1p(e)) : (v >= 0 ? 1 : e) / (1 + e);
-      continue;
-    }
-    const e = Math.exp(a); // in (0, 1], 0 past -745
+    // e in (0, 1], 0 past -745 (float32 results cannot tell the inline exp's 1e-16 from Math.exp's)
+    const e = f32 ? (a < -746 ? 0 : expNonPositive(a)) : Math.exp(a);
     if (log) {
       // for v > 0 the result is -log1p(e) itself (tiny results keep their digits)
       y[i] = v > 0 ? 0 - Math.log1p(e) : v - Math.log1p(e);
+      continue;
+    }
+    if (f32) {
+      y[i] = (v >= 0 ? 1 : e) / (1 + e);
       continue;
     }
     // 1 + e exactly as dh + dl (e <= 1)
@@ -247,15 +246,12 @@ function quotient(d: number, dl: number, t: number): number {
     quotientLow = q === -Infinity ? 0 : dl / t;
     return q;
   }
-  if (t > 1e300) {
-    // Dekker's split would overflow: the same quotient of d and t scaled by 2^-200 (exact: |d| > 1e-300 t here)
-    const ts = t * 2 ** -200;
-    const p = q * ts;
-    quotientLow = ((d * 2 ** -200 - p) - productError(q, ts, p) + dl * 2 ** -200) / ts;
-    return q;
-  }
-  const p = q * t;
-  quotientLow = ((d - p) - productError(q, t, p) + dl) / t;
+  // past 1e300 Dekker's split of t would overflow: d, dl and t scaled by 2^-200 then (exactly:
+  // |d| > 1e-300 t here, so d stays normal)
+  const s = t > 1e300 ? 2 ** -200 : 1;
+  const ts = t * s;
+  const p = q * ts;
+  quotientLow = ((d * s - p) - productError(q, ts, p) + dl * s) / ts;
   return q;
 }
 

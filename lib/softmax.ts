@@ -6,10 +6,9 @@ import {
   describe,
   dims,
   floatArray,
-  lengthOf,
+  jsPathMayRun,
   optionReadFailed,
   optionsGiven,
-  outMayBeWrittenHere,
   rangeError,
   sameTypeArray,
   typeError,
@@ -41,12 +40,15 @@ interface Prepared<T> {
   classes: number;
   inner: number;
   temperature: number;
-  /** computed in JavaScript (lib/small.ts), not by the addon */
-  small: boolean;
+  /** already computed, in JavaScript (lib/small.ts): a small call */
+  done: boolean;
 }
 
-/** Validates and normalises the arguments of every softmax variant, sync or async. */
-function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined): Prepared<T> {
+/**
+ * Validates and normalises the arguments of every softmax variant, sync or async; computes a small
+ * call at once in JavaScript (lib/small.ts) and says so in `done`.
+ */
+function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): Prepared<T> {
   const length = floatArray('x', x);
   const o = readSoftmaxOptions(opts);
   const d = dims('x', length, o.shape, o.axis);
@@ -58,33 +60,24 @@ function prepare<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined
     }
     temperature = o.temperature;
   }
-  let out: T;
-  // (x detached by a getter of the options is left to the addon, which names it)
-  let small = isSmallSoftmax(length) && lengthOf(x) === length;
-  if (o.out === undefined) out = allocLike(x, length) as T;
-  else {
-    out = sameTypeArray('out', o.out, x, 'x', length, 'that of x');
-    if (small) small = outMayBeWrittenHere(out, x, 'out', 'x', true);
-  }
+  const out = o.out === undefined ? (allocLike(x, length) as T) : sameTypeArray('out', o.out, x, 'x', length, 'that of x');
+  const done = isSmallSoftmax(length) && jsPathMayRun(x, length, out, o.out !== undefined, true);
+  if (done) smallSoftmax(x, out, d.outer, d.classes, d.inner, temperature, log);
   // named fields, not an argument array: the sync path is a hot path for small calls, and V8
   // removes this object when prepare() is inlined, where an array and a spread cost ~40 ns a call
-  return { out, outer: d.outer, classes: d.classes, inner: d.inner, temperature, small };
+  return { out, outer: d.outer, classes: d.classes, inner: d.inner, temperature, done };
 }
 
 function run<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): T {
-  const p = prepare(x, opts);
-  if (p.small) smallSoftmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
-  else binding.softmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
+  const p = prepare(x, opts, log);
+  if (!p.done) binding.softmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
   return p.out;
 }
 
 async function runAsync<T extends FloatArray>(x: T, opts: SoftmaxOptions<T> | undefined, log: boolean): Promise<T> {
-  const p = prepare(x, opts);
-  // a small call is done at once, as the sync one (the same bits; no thread is worth its hop)
-  if (p.small) {
-    smallSoftmax(x, p.out, p.outer, p.classes, p.inner, p.temperature, log);
-    return p.out;
-  }
+  const p = prepare(x, opts, log);
+  // (a small call is done at once, as the sync one: the same bits; no thread is worth its hop)
+  if (p.done) return p.out;
   return (await binding.softmaxAsync(x, p.out, p.outer, p.classes, p.inner, p.temperature, log)) as T;
 }
 

@@ -141,6 +141,16 @@ export function outMayBeWrittenHere(out: ArrayBufferView, x: ArrayBufferView, ou
   );
 }
 
+/**
+ * Whether a call that lib/small.ts may compute in JavaScript can be computed here: `x` still has
+ * the `length` it was checked with (one detached by an option getter is left to the addon, which
+ * names it) and, when the caller gave `out`, JavaScript can judge its overlap with `x` (see
+ * outMayBeWrittenHere, which throws the addon's RangeError).
+ */
+export function jsPathMayRun(x: ArrayBufferView, length: number, out: ArrayBufferView, outGiven: boolean, allowSame: boolean): boolean {
+  return lengthOf(x) === length && (!outGiven || outMayBeWrittenHere(out, x, 'out', 'x', allowSame));
+}
+
 /** A float array of the same type as `like` and the given length (an output, weight or target). */
 export function sameTypeArray<T extends FloatArray>(name: string, v: unknown, like: T, likeName: string, length: number, lengthWhy: string): T {
   const want = kindOf(like);
