@@ -12,10 +12,10 @@ import type { Binary, FloatArray, IndexArray, Info } from './types.js';
 
 /** The addon's functions. They re-check every length and type; the TypeScript layer checks first. */
 export interface NativeBinding {
-  softmax(x: FloatArray, out: FloatArray, outer: number, classes: number, inner: number, temperature: number, log: boolean): void;
+  softmax(x: FloatArray | Uint16Array, out: FloatArray | Uint16Array, outer: number, classes: number, inner: number, temperature: number, log: boolean, xType?: number, outType?: number): void;
   crossEntropy(
-    logits: FloatArray,
-    target: IndexArray | FloatArray,
+    logits: FloatArray | Uint16Array,
+    target: IndexArray | FloatArray | Uint16Array,
     outer: number,
     classes: number,
     inner: number,
@@ -23,28 +23,33 @@ export interface NativeBinding {
     labelSmoothing: number,
     weight: FloatArray | null,
     reduction: number,
-    out: FloatArray | null,
-    grad: FloatArray | null,
+    out: FloatArray | Uint16Array | null,
+    grad: FloatArray | Uint16Array | null,
+    logitsType?: number,
+    targetType?: number,
+    outType?: number,
   ): number | undefined;
-  softmaxAsync(x: FloatArray, out: FloatArray, outer: number, classes: number, inner: number, temperature: number, log: boolean): Promise<FloatArray>;
+  softmaxAsync(...args: Parameters<NativeBinding['softmax']>): Promise<FloatArray | Uint16Array>;
   crossEntropyAsync(...args: Parameters<NativeBinding['crossEntropy']>): Promise<number | FloatArray>;
-  sigmoid(x: FloatArray, out: FloatArray, log: boolean): void;
-  sigmoidAsync(x: FloatArray, out: FloatArray, log: boolean): Promise<FloatArray>;
+  sigmoid(x: FloatArray | Uint16Array, out: FloatArray | Uint16Array, log: boolean, xType?: number, outType?: number): void;
+  sigmoidAsync(...args: Parameters<NativeBinding['sigmoid']>): Promise<FloatArray | Uint16Array>;
   bce(
-    logits: FloatArray,
-    target: FloatArray,
+    logits: FloatArray | Uint16Array,
+    target: FloatArray | Uint16Array,
     classes: number,
     posWeight: FloatArray | null,
     weight: FloatArray | null,
     reduction: number,
-    out: FloatArray | null,
-    grad: FloatArray | null,
+    out: FloatArray | Uint16Array | null,
+    grad: FloatArray | Uint16Array | null,
+    xType?: number,
+    outType?: number,
   ): number | undefined;
   bceAsync(...args: Parameters<NativeBinding['bce']>): Promise<number | FloatArray>;
-  argmax(x: FloatArray, outer: number, classes: number, inner: number, out: Int32Array): void;
+  argmax(x: FloatArray | Uint16Array, outer: number, classes: number, inner: number, out: Int32Array, xType?: number): void;
   argmaxAsync(...args: Parameters<NativeBinding['argmax']>): Promise<Int32Array>;
   topk(
-    x: FloatArray,
+    x: FloatArray | Uint16Array,
     outer: number,
     classes: number,
     inner: number,
@@ -52,12 +57,14 @@ export interface NativeBinding {
     largest: boolean,
     mode: number,
     temperature: number,
-    values: FloatArray,
+    values: FloatArray | Uint16Array,
     indices: Int32Array,
+    xType?: number,
+    valuesType?: number,
   ): void;
   topkAsync(...args: Parameters<NativeBinding['topk']>): Promise<unknown>;
   sample(
-    logits: FloatArray,
+    logits: FloatArray | Uint16Array,
     outer: number,
     classes: number,
     inner: number,
@@ -70,11 +77,15 @@ export interface NativeBinding {
     seeds: BigUint64Array | null,
     offset: number,
     out: Int32Array,
-    logprobs: FloatArray | null,
+    logprobs: FloatArray | Uint16Array | null,
+    xType?: number,
+    logprobsType?: number,
   ): void;
   sampleAsync(...args: Parameters<NativeBinding['sample']>): Promise<Int32Array>;
   exp(x: FloatArray, out: FloatArray): void;
   readPass(x: FloatArray): number;
+  /** Test hook: y = x converted by the kernels' loads and stores (element type codes 0 float32, 1 float16, 2 bfloat16). */
+  convert(x: Float32Array | Uint16Array, out: Float32Array | Uint16Array, xType: number, outType: number): void;
   isDetached(buffer: ArrayBufferLike): boolean;
   info(): Omit<Info, 'binary'>;
   getNumThreads(): number;

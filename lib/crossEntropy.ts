@@ -1,13 +1,10 @@
 import { binding, type NativeBinding } from './binding.js';
-import type { CrossEntropyOptions, FloatArray, IndexArray } from './types.js';
+import type { CrossEntropyOptions, DtypeOptions, FloatArray, HalfInput, IndexArray } from './types.js';
+import { floatInput, outputFor, paramArray, shapeFor, sharedOutDtype, tensorFields, type Input } from './dtype.js';
 import {
-  allocLike,
   describe,
   dims,
-  dtypeName,
-  floatArray,
   formatShape,
-  isFloatArray,
   kindOf,
   liveLength,
   optionReadFailed,
@@ -15,15 +12,14 @@ import {
   rangeError,
   REDUCTION_CODES,
   reductionOption,
-  sameTypeArray,
   typeError,
 } from './validate.js';
 
-const CROSS_ENTROPY_OPTIONS = ['shape', 'axis', 'reduction', 'ignoreIndex', 'labelSmoothing', 'weight', 'grad', 'out'] as const;
+const CROSS_ENTROPY_OPTIONS = ['shape', 'axis', 'reduction', 'ignoreIndex', 'labelSmoothing', 'weight', 'grad', 'out', 'dtype', 'targetDtype', 'outDtype'] as const;
 
 /** The options, each read once in the order of CROSS_ENTROPY_OPTIONS (the names written out: see optionsGiven). */
 function readCrossEntropyOptions(v: unknown) {
-  if (!optionsGiven(v, CROSS_ENTROPY_OPTIONS)) return { shape: undefined, axis: undefined, reduction: undefined, ignoreIndex: undefined, labelSmoothing: undefined, weight: undefined, grad: undefined, out: undefined };
+  if (!optionsGiven(v, CROSS_ENTROPY_OPTIONS)) return { shape: undefined, axis: undefined, reduction: undefined, ignoreIndex: undefined, labelSmoothing: undefined, weight: undefined, grad: undefined, out: undefined, dtype: undefined, targetDtype: undefined, outDtype: undefined };
   let key = 'shape';
   try {
     const shape: unknown = v.shape;
@@ -41,7 +37,13 @@ function readCrossEntropyOptions(v: unknown) {
     const grad: unknown = v.grad;
     key = 'out';
     const out: unknown = v.out;
-    return { shape, axis, reduction, ignoreIndex, labelSmoothing, weight, grad, out };
+    key = 'dtype';
+    const dtype: unknown = v.dtype;
+    key = 'targetDtype';
+    const targetDtype: unknown = v.targetDtype;
+    key = 'outDtype';
+    const outDtype: unknown = v.outDtype;
+    return { shape, axis, reduction, ignoreIndex, labelSmoothing, weight, grad, out, dtype, targetDtype, outDtype };
   } catch (e) {
     throw optionReadFailed(key, e);
   }
@@ -53,6 +55,39 @@ const INT64_MAX = 2n ** 63n - 1n;
 function isIndexArray(v: unknown): v is IndexArray {
   const kind = kindOf(v);
   return kind !== undefined && INDEX_TYPES.includes(kind);
+}
+
+interface Target {
+  data: IndexArray | FloatArray | Uint16Array;
+  isProb: boolean;
+  /** 1 / 2: float16 / bfloat16 probabilities; 0: class indices or float32 / float64 probabilities */
+  code: number;
+}
+
+/**
+ * The target: class indices (an integer TypedArray, or a Tensor of type 'int64' / 'int32') or
+ * probabilities of the logits' dtype (a float array, a Uint16Array with targetDtype, a Float16Array
+ * or a float Tensor).
+ */
+function targetOf(t: unknown, targetDtype: unknown, logits: Input): Target {
+  const probs = logits.code === 0 && logits.dims === undefined ? kindOf(logits.data) : logits.dtype;
+  const expected = `class indices (${INDEX_TYPES.join(', ')}) or ${probs} probabilities`;
+  const kind = kindOf(t);
+  const tensor = kind === undefined ? tensorFields('target', t) : undefined;
+  if (tensor && (tensor.type === 'int64' || tensor.type === 'int32')) {
+    const want = tensor.type === 'int64' ? 'BigInt64Array' : 'Int32Array';
+    if (kindOf(tensor.data) !== want) throw typeError('target.data', `a ${want} for a Tensor of type '${tensor.type}'`, tensor.data);
+    if (targetDtype !== undefined) throw typeError('targetDtype', 'undefined for class-index targets', targetDtype);
+    return { data: tensor.data as IndexArray, isProb: false, code: 0 };
+  }
+  const prob = tensor !== undefined || kind === 'Float32Array' || kind === 'Float64Array' || kind === 'Float16Array' || (kind === 'Uint16Array' && targetDtype !== undefined);
+  if (!prob) {
+    if (!isIndexArray(t)) throw typeError('target', expected, t);
+    return { data: t, isProb: false, code: 0 };
+  }
+  const p = floatInput('target', t, targetDtype, 'targetDtype');
+  if (p.dtype !== logits.dtype) throw typeError('target', expected, t);
+  return { data: p.data, isProb: true, code: p.code };
 }
 
 /**
@@ -67,11 +102,24 @@ export function crossEntropy<T extends FloatArray>(
   opts: CrossEntropyOptions<T> & { reduction: 'none' },
 ): T;
 export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): number;
-export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): number | T {
+/** cross-entropy of float16 / bfloat16 logits (`dtype`), a Float16Array or an onnxruntime Tensor; losses and gradient float32, or half bits with `outDtype`. */
+export function crossEntropy(logits: HalfInput, target: IndexArray | HalfInput, opts: HalfCrossEntropyOptions & { reduction: 'none' }): Float32Array | Float64Array | Uint16Array;
+export function crossEntropy(logits: HalfInput, target: IndexArray | HalfInput, opts?: HalfCrossEntropyOptions): number;
+export function crossEntropy(logits: unknown, target: unknown, opts?: unknown): number | ArrayBufferView {
   const { out, args } = prepare(logits, target, opts);
   const result = binding.crossEntropy(...args);
   return out ?? (result as number);
 }
+
+/** The options of the half-precision and Tensor forms (weights stay Float32Array). */
+export type HalfCrossEntropyOptions = Omit<CrossEntropyOptions, 'out' | 'grad' | 'weight'> &
+  DtypeOptions & {
+    weight?: Float32Array | Float64Array;
+    grad?: ArrayBufferView;
+    out?: ArrayBufferView;
+    /** The element type of a Uint16Array of probability targets: the logits' dtype. */
+    targetDtype?: 'float16' | 'bfloat16';
+  };
 
 /**
  * {@link crossEntropy} computed off the JavaScript thread, as a Promise of the same result.
@@ -83,34 +131,34 @@ export function crossEntropyAsync<T extends FloatArray>(
   opts: CrossEntropyOptions<T> & { reduction: 'none' },
 ): Promise<T>;
 export function crossEntropyAsync<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): Promise<number>;
-export async function crossEntropyAsync<T extends FloatArray>(logits: T, target: IndexArray | T, opts?: CrossEntropyOptions<T>): Promise<number | T> {
-  const { args } = prepare(logits, target, opts);
-  return (await binding.crossEntropyAsync(...args)) as number | T;
+export function crossEntropyAsync(logits: HalfInput, target: IndexArray | HalfInput, opts: HalfCrossEntropyOptions & { reduction: 'none' }): Promise<Float32Array | Float64Array | Uint16Array>;
+export function crossEntropyAsync(logits: HalfInput, target: IndexArray | HalfInput, opts?: HalfCrossEntropyOptions): Promise<number>;
+export async function crossEntropyAsync(logits: unknown, target: unknown, opts?: unknown): Promise<number | ArrayBufferView> {
+  const { out, args } = prepare(logits, target, opts);
+  const result = await binding.crossEntropyAsync(...args);
+  return out ?? (result as number);
 }
 
 type CrossEntropyArgs = Parameters<NativeBinding['crossEntropy']>;
 
 /** Validates and normalises the arguments of crossEntropy and crossEntropyAsync. */
-function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: CrossEntropyOptions<T> | undefined): { out: T | null; args: CrossEntropyArgs } {
-  const length = floatArray('logits', logits);
+function prepare(logitsIn: unknown, targetIn: unknown, opts: unknown): { out: ArrayBufferView | null; args: CrossEntropyArgs } {
   const o = readCrossEntropyOptions(opts);
-  const d = dims('logits', length, o.shape, o.axis);
+  const input = floatInput('logits', logitsIn, o.dtype);
+  const logits = input.data;
+  const length = input.length;
+  const d = dims('logits', length, shapeFor('logits', input, o.shape), o.axis);
   const rows = d.outer * d.inner;
-  const dtype = dtypeName(logits);
 
-  const isProb = isFloatArray(target);
+  const tgt = targetOf(targetIn, o.targetDtype, input);
+  const target = tgt.data;
+  const isProb = tgt.isProb;
   if (isProb) {
-    if (dtypeName(target) !== dtype) {
-      throw typeError('target', `class indices (${INDEX_TYPES.join(', ')}) or ${dtype} probabilities`, target);
-    }
     const got = liveLength('target', target);
     if (got !== length) {
       throw rangeError('target', `length ${length} (probabilities: the logits' shape ${formatShape(d.shape)})`, `length ${got}`);
     }
   } else {
-    if (!isIndexArray(target)) {
-      throw typeError('target', `class indices (${INDEX_TYPES.join(', ')}) or ${dtype} probabilities`, target);
-    }
     const got = liveLength('target', target);
     if (got !== rows) {
       const without = d.shape.filter((_, i) => i !== d.axis);
@@ -143,14 +191,18 @@ function prepare<T extends FloatArray>(logits: T, target: IndexArray | T, opts: 
     smoothing = o.labelSmoothing;
   }
 
-  const weight = o.weight === undefined ? null : sameTypeArray('weight', o.weight, logits, 'logits', d.classes, 'one per class');
-  const grad = o.grad === undefined ? null : sameTypeArray('grad', o.grad, logits, 'logits', length, 'that of logits');
-  let out: T | null = null;
+  const weight = o.weight === undefined ? null : paramArray('weight', o.weight, input, d.classes, 'one per class', 'logits');
+  const outDtype = sharedOutDtype(input, o.outDtype, reduction === 'none' ? o.out : undefined, o.grad);
+  const grad = o.grad === undefined ? null : outputFor('grad', input, outDtype, o.grad, length, 'that of logits', 'logits');
+  let out: ReturnType<typeof outputFor> | null = null;
   if (reduction === 'none') {
-    out = o.out === undefined ? (allocLike(logits, rows) as T) : sameTypeArray('out', o.out, logits, 'logits', rows, 'one loss per row');
+    out = outputFor('out', input, outDtype, o.out, rows, 'one loss per row', 'logits');
   } else if (o.out !== undefined) {
     throw typeError('out', "undefined unless reduction is 'none'", o.out);
   }
-
-  return { out, args: [logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTION_CODES[reduction], out, grad] };
+  const outCode = out ? out.code : grad ? grad.code : 0;
+  return {
+    out: out ? out.result : null,
+    args: [logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTION_CODES[reduction], out ? out.view : null, grad ? grad.view : null, input.code, tgt.code, outCode],
+  };
 }

@@ -1,11 +1,10 @@
 import { binding, type NativeBinding } from './binding.js';
-import type { ArgmaxOptions, FloatArray, SampleOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
+import type { ArgmaxOptions, DtypeOptions, FloatArray, HalfInput, SampleOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
 import { isSmallArgmax, smallArgmax } from './small.js';
+import { floatInput, outputFor, shapeFor } from './dtype.js';
 import {
-  allocLike,
   describe,
   dims,
-  floatArray,
   formatShape,
   jsPathMayRun,
   kindOf,
@@ -14,16 +13,15 @@ import {
   optionReadFailed,
   optionsGiven,
   rangeError,
-  sameTypeArray,
   typeError,
   type Dims,
 } from './validate.js';
 
-const ARGMAX_OPTIONS = ['shape', 'axis', 'out'] as const;
+const ARGMAX_OPTIONS = ['shape', 'axis', 'out', 'dtype'] as const;
 
 /** The options, each read once in the order of ARGMAX_OPTIONS (the names written out: see optionsGiven). */
 function readArgmaxOptions(v: unknown) {
-  if (!optionsGiven(v, ARGMAX_OPTIONS)) return { shape: undefined, axis: undefined, out: undefined };
+  if (!optionsGiven(v, ARGMAX_OPTIONS)) return { shape: undefined, axis: undefined, out: undefined, dtype: undefined };
   let key = 'shape';
   try {
     const shape: unknown = v.shape;
@@ -31,17 +29,19 @@ function readArgmaxOptions(v: unknown) {
     const axis: unknown = v.axis;
     key = 'out';
     const out: unknown = v.out;
-    return { shape, axis, out };
+    key = 'dtype';
+    const dtype: unknown = v.dtype;
+    return { shape, axis, out, dtype };
   } catch (e) {
     throw optionReadFailed(key, e);
   }
 }
 
-const TOPK_OPTIONS = ['shape', 'axis', 'largest', 'mode', 'temperature', 'values', 'indices'] as const;
+const TOPK_OPTIONS = ['shape', 'axis', 'largest', 'mode', 'temperature', 'values', 'indices', 'dtype', 'outDtype'] as const;
 
 /** The options, each read once in the order of TOPK_OPTIONS (the names written out: see optionsGiven). */
 function readTopKOptions(v: unknown) {
-  if (!optionsGiven(v, TOPK_OPTIONS)) return { shape: undefined, axis: undefined, largest: undefined, mode: undefined, temperature: undefined, values: undefined, indices: undefined };
+  if (!optionsGiven(v, TOPK_OPTIONS)) return { shape: undefined, axis: undefined, largest: undefined, mode: undefined, temperature: undefined, values: undefined, indices: undefined, dtype: undefined, outDtype: undefined };
   let key = 'shape';
   try {
     const shape: unknown = v.shape;
@@ -57,17 +57,21 @@ function readTopKOptions(v: unknown) {
     const values: unknown = v.values;
     key = 'indices';
     const indices: unknown = v.indices;
-    return { shape, axis, largest, mode, temperature, values, indices };
+    key = 'dtype';
+    const dtype: unknown = v.dtype;
+    key = 'outDtype';
+    const outDtype: unknown = v.outDtype;
+    return { shape, axis, largest, mode, temperature, values, indices, dtype, outDtype };
   } catch (e) {
     throw optionReadFailed(key, e);
   }
 }
 
-const SAMPLE_OPTIONS = ['shape', 'axis', 'temperature', 'topK', 'topP', 'minP', 'seed', 'offset', 'out', 'logprobs'] as const;
+const SAMPLE_OPTIONS = ['shape', 'axis', 'temperature', 'topK', 'topP', 'minP', 'seed', 'offset', 'out', 'logprobs', 'dtype', 'outDtype'] as const;
 
 /** The options, each read once in the order of SAMPLE_OPTIONS (the names written out: see optionsGiven). */
 function readSampleOptions(v: unknown) {
-  if (!optionsGiven(v, SAMPLE_OPTIONS)) return { shape: undefined, axis: undefined, temperature: undefined, topK: undefined, topP: undefined, minP: undefined, seed: undefined, offset: undefined, out: undefined, logprobs: undefined };
+  if (!optionsGiven(v, SAMPLE_OPTIONS)) return { shape: undefined, axis: undefined, temperature: undefined, topK: undefined, topP: undefined, minP: undefined, seed: undefined, offset: undefined, out: undefined, logprobs: undefined, dtype: undefined, outDtype: undefined };
   let key = 'shape';
   try {
     const shape: unknown = v.shape;
@@ -89,7 +93,11 @@ function readSampleOptions(v: unknown) {
     const out: unknown = v.out;
     key = 'logprobs';
     const logprobs: unknown = v.logprobs;
-    return { shape, axis, temperature, topK, topP, minP, seed, offset, out, logprobs };
+    key = 'dtype';
+    const dtype: unknown = v.dtype;
+    key = 'outDtype';
+    const outDtype: unknown = v.outDtype;
+    return { shape, axis, temperature, topK, topP, minP, seed, offset, out, logprobs, dtype, outDtype };
   } catch (e) {
     throw optionReadFailed(key, e);
   }
@@ -134,17 +142,19 @@ type ArgmaxArgs = Parameters<NativeBinding['argmax']>;
  * The addon's arguments, and whether the call is already done: a small one is computed here in
  * JavaScript (lib/small.ts; the rest goes to the addon, see jsPathMayRun).
  */
-function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): [...ArgmaxArgs, boolean] {
-  const length = floatArray('x', x);
+function prepareArgmax(xIn: unknown, opts: unknown): [...ArgmaxArgs, boolean] {
   const o = readArgmaxOptions(opts);
-  const d = decisionDims('x', length, o.shape, o.axis, true);
+  const input = floatInput('x', xIn, o.dtype);
+  const x = input.data;
+  const length = input.length;
+  const d = decisionDims('x', length, shapeFor('x', input, o.shape), o.axis, true);
   const out = indexOut('out', o.out, d.outer * d.inner, 'one per row: the shape without the axis');
   let done = false;
-  if (isSmallArgmax(length) && jsPathMayRun(x, length, out, o.out !== undefined, false)) {
-    smallArgmax(x, d.outer, d.classes, d.inner, out);
+  if (input.code === 0 && isSmallArgmax(length) && jsPathMayRun(x, length, out, o.out !== undefined, false)) {
+    smallArgmax(x as FloatArray, d.outer, d.classes, d.inner, out);
     done = true;
   }
-  return [x, d.outer, d.classes, d.inner, out, done];
+  return [x, d.outer, d.classes, d.inner, out, input.code, done];
 }
 
 /**
@@ -152,40 +162,46 @@ function prepareArgmax(x: FloatArray, opts: ArgmaxOptions | undefined): [...Argm
  * NaN counts as larger than everything, as in PyTorch). Returns an Int32Array with one entry per
  * row (the shape without the axis, row-major), or `opts.out`.
  */
-export function argmax(x: FloatArray, opts?: ArgmaxOptions): Int32Array {
+export function argmax(x: FloatArray | HalfInput, opts?: ArgmaxOptions & Pick<DtypeOptions, 'dtype'>): Int32Array {
   const a = prepareArgmax(x, opts);
-  if (!a[5]) binding.argmax(a[0], a[1], a[2], a[3], a[4]);
+  if (!a[6]) binding.argmax(a[0], a[1], a[2], a[3], a[4], a[5]);
   return a[4];
 }
 
 /** {@link argmax} computed off the JavaScript thread, as a Promise. Do not write `x` or `out` until it settles. */
-export async function argmaxAsync(x: FloatArray, opts?: ArgmaxOptions): Promise<Int32Array> {
+export async function argmaxAsync(x: FloatArray | HalfInput, opts?: ArgmaxOptions & Pick<DtypeOptions, 'dtype'>): Promise<Int32Array> {
   const a = prepareArgmax(x, opts);
   // (a small call is done at once, as the sync one)
-  if (!a[5]) await binding.argmaxAsync(a[0], a[1], a[2], a[3], a[4]);
+  if (!a[6]) await binding.argmaxAsync(a[0], a[1], a[2], a[3], a[4], a[5]);
   return a[4];
 }
 
 // ---------------------------------------------------------------------------------------------
 // topK
 
-interface PreparedTopK<T> {
+interface PreparedTopK {
+  x: FloatArray | Uint16Array;
+  xCode: number;
+  valuesCode: number;
+  result: ArrayBufferView;
   outer: number;
   classes: number;
   inner: number;
   largest: boolean;
   mode: number;
   temperature: number;
-  values: T;
+  values: FloatArray | Uint16Array;
   indices: Int32Array;
 }
 
 // named fields, not an argument array and a spread: V8 removes this object when the function is
 // inlined (as for softmax); the array form cost ~0.4 µs a call, a third of a small call
-function prepareTopK<T extends FloatArray>(x: T, k: number, opts: TopKOptions<T> | undefined): PreparedTopK<T> {
-  const length = floatArray('x', x);
+function prepareTopK(xIn: unknown, k: number, opts: unknown): PreparedTopK {
   const o = readTopKOptions(opts);
-  const d = decisionDims('x', length, o.shape, o.axis, false);
+  const input = floatInput('x', xIn, o.dtype);
+  const x = input.data;
+  const length = input.length;
+  const d = decisionDims('x', length, shapeFor('x', input, o.shape), o.axis, false);
   // (messages are built only when thrown: a template string a call costs ~0.1 µs)
   const kWhat = () => `an integer in [0, ${d.classes}] (the classes along axis ${d.axis})`;
   if (typeof k !== 'number') throw typeError('k', kWhat(), k);
@@ -213,15 +229,23 @@ function prepareTopK<T extends FloatArray>(x: T, k: number, opts: TopKOptions<T>
   const n = rows * k;
   // the checks' messages are only built for a wrong buffer
   const fits = (v: unknown, kind: string | undefined) => kindOf(v) === kind && lengthOf(v as ArrayBufferView) === n && n > 0;
-  let values: T;
-  if (o.values === undefined) values = allocLike(x, n) as T;
-  else if (fits(o.values, kindOf(x))) values = o.values as T;
-  else values = sameTypeArray('values', o.values, x, 'x', n, `rows x k = ${rows} x ${k}`);
+  let values: FloatArray | Uint16Array;
+  let result: ArrayBufferView;
+  let valuesCode = 0;
+  if (input.code === 0 && o.outDtype === undefined && o.values !== undefined && fits(o.values, kindOf(x))) {
+    values = o.values as FloatArray;
+    result = values;
+  } else {
+    const v = outputFor('values', input, o.outDtype, o.values, n, `rows x k = ${rows} x ${k}`, 'x');
+    values = v.view;
+    result = v.result;
+    valuesCode = v.code;
+  }
   let indices: Int32Array;
   if (o.indices === undefined) indices = new Int32Array(n);
   else if (fits(o.indices, 'Int32Array')) indices = o.indices as Int32Array;
   else indices = indexOut('indices', o.indices, n, `rows x k = ${rows} x ${k}`);
-  return { outer: d.outer, classes: d.classes, inner: d.inner, largest, mode: MODE_CODES[mode], temperature, values, indices };
+  return { x, xCode: input.code, valuesCode, result, outer: d.outer, classes: d.classes, inner: d.inner, largest, mode: MODE_CODES[mode], temperature, values, indices };
 }
 
 /**
@@ -231,25 +255,36 @@ function prepareTopK<T extends FloatArray>(x: T, k: number, opts: TopKOptions<T>
  * without the axis). With `mode: 'softmax' | 'logSoftmax'` the values are those classes' full-row
  * softmax / log-softmax (not renormalised over the k), as exact as {@link softmax}.
  */
-export function topK<T extends FloatArray>(x: T, k: number, opts?: TopKOptions<T>): TopKResult<T> {
+export function topK<T extends FloatArray>(x: T, k: number, opts?: TopKOptions<T>): TopKResult<T>;
+/** topK of float16 / bfloat16 bits (`dtype`), a Float16Array or an onnxruntime Tensor: Float32Array values, or half bits with `outDtype`. */
+export function topK(x: HalfInput, k: number, opts?: HalfTopKOptions): { values: Float32Array | Float64Array | Uint16Array; indices: Int32Array };
+export function topK(x: unknown, k: number, opts?: unknown): { values: ArrayBufferView; indices: Int32Array } {
   const p = prepareTopK(x, k, opts);
-  binding.topk(x, p.outer, p.classes, p.inner, k, p.largest, p.mode, p.temperature, p.values, p.indices);
-  return { values: p.values, indices: p.indices };
+  binding.topk(p.x, p.outer, p.classes, p.inner, k, p.largest, p.mode, p.temperature, p.values, p.indices, p.xCode, p.valuesCode);
+  return { values: p.result, indices: p.indices };
 }
 
 /** {@link topK} computed off the JavaScript thread, as a Promise. */
-export async function topKAsync<T extends FloatArray>(x: T, k: number, opts?: TopKOptions<T>): Promise<TopKResult<T>> {
+export function topKAsync<T extends FloatArray>(x: T, k: number, opts?: TopKOptions<T>): Promise<TopKResult<T>>;
+export function topKAsync(x: HalfInput, k: number, opts?: HalfTopKOptions): Promise<{ values: Float32Array | Float64Array | Uint16Array; indices: Int32Array }>;
+export async function topKAsync(x: unknown, k: number, opts?: unknown): Promise<{ values: ArrayBufferView; indices: Int32Array }> {
   const p = prepareTopK(x, k, opts);
-  await binding.topkAsync(x, p.outer, p.classes, p.inner, k, p.largest, p.mode, p.temperature, p.values, p.indices);
-  return { values: p.values, indices: p.indices };
+  await binding.topkAsync(p.x, p.outer, p.classes, p.inner, k, p.largest, p.mode, p.temperature, p.values, p.indices, p.xCode, p.valuesCode);
+  return { values: p.result, indices: p.indices };
 }
+
+/** The options of the half-precision and Tensor forms. */
+export type HalfTopKOptions = Omit<TopKOptions, 'values'> & DtypeOptions & { values?: ArrayBufferView };
 
 // ---------------------------------------------------------------------------------------------
 // sample
 
 const TWO32 = 4294967296;
 
-interface PreparedSample<T> {
+interface PreparedSample {
+  x: FloatArray | Uint16Array;
+  xCode: number;
+  logprobsCode: number;
   outer: number;
   classes: number;
   inner: number;
@@ -262,13 +297,15 @@ interface PreparedSample<T> {
   seeds: BigUint64Array | null;
   offset: number;
   out: Int32Array;
-  logprobs: T | null;
+  logprobs: FloatArray | Uint16Array | null;
 }
 
-function prepareSample<T extends FloatArray>(logits: T, opts: SampleOptions<T> | undefined): PreparedSample<T> {
-  const length = floatArray('logits', logits);
+function prepareSample(logitsIn: unknown, opts: unknown): PreparedSample {
   const o = readSampleOptions(opts);
-  const d = decisionDims('logits', length, o.shape, o.axis, true);
+  const input = floatInput('logits', logitsIn, o.dtype);
+  const logits = input.data;
+  const length = input.length;
+  const d = decisionDims('logits', length, shapeFor('logits', input, o.shape), o.axis, true);
   const rows = d.outer * d.inner;
   const temperature = finiteAtLeast('temperature', o.temperature, 0, false, 1);
   let topK = 0;
@@ -320,8 +357,11 @@ function prepareSample<T extends FloatArray>(logits: T, opts: SampleOptions<T> |
     throw typeError('seed', seedWhat, s);
   }
   const out = indexOut('out', o.out, rows, 'one per row: the shape without the axis');
-  const logprobs = o.logprobs === undefined ? null : sameTypeArray('logprobs', o.logprobs, logits, 'logits', rows, 'one per row');
-  return { outer: d.outer, classes: d.classes, inner: d.inner, temperature, topK, topP, minP, seedLo, seedHi, seeds, offset, out, logprobs };
+  const lp = o.logprobs === undefined ? null : outputFor('logprobs', input, o.outDtype, o.logprobs, rows, 'one per row', 'logits');
+  return {
+    x: logits, xCode: input.code, logprobsCode: lp ? lp.code : 0,
+    outer: d.outer, classes: d.classes, inner: d.inner, temperature, topK, topP, minP, seedLo, seedHi, seeds, offset, out, logprobs: lp ? lp.view : null,
+  };
 }
 
 /**
@@ -331,15 +371,23 @@ function prepareSample<T extends FloatArray>(logits: T, opts: SampleOptions<T> |
  * index order, whose cumulative probability exceeds it. `temperature: 0` is greedy (argmax). A row
  * with a NaN or only -Infinity, or (temperature > 0) a +Infinity, gives -1 (and a NaN log-probability).
  */
-export function sample<T extends FloatArray>(logits: T, opts?: SampleOptions<T>): Int32Array {
+export function sample<T extends FloatArray>(logits: T, opts?: SampleOptions<T>): Int32Array;
+/** sample from float16 / bfloat16 bits (`dtype`), a Float16Array or an onnxruntime Tensor (logprobs: Float32Array, or half bits with `outDtype`). */
+export function sample(logits: HalfInput, opts?: HalfSampleOptions): Int32Array;
+export function sample(logits: unknown, opts?: unknown): Int32Array {
   const p = prepareSample(logits, opts);
-  binding.sample(logits, p.outer, p.classes, p.inner, p.temperature, p.topK, p.topP, p.minP, p.seedLo, p.seedHi, p.seeds, p.offset, p.out, p.logprobs);
+  binding.sample(p.x, p.outer, p.classes, p.inner, p.temperature, p.topK, p.topP, p.minP, p.seedLo, p.seedHi, p.seeds, p.offset, p.out, p.logprobs, p.xCode, p.logprobsCode);
   return p.out;
 }
 
 /** {@link sample} computed off the JavaScript thread, as a Promise. */
-export async function sampleAsync<T extends FloatArray>(logits: T, opts?: SampleOptions<T>): Promise<Int32Array> {
+export function sampleAsync<T extends FloatArray>(logits: T, opts?: SampleOptions<T>): Promise<Int32Array>;
+export function sampleAsync(logits: HalfInput, opts?: HalfSampleOptions): Promise<Int32Array>;
+export async function sampleAsync(logits: unknown, opts?: unknown): Promise<Int32Array> {
   const p = prepareSample(logits, opts);
-  await binding.sampleAsync(logits, p.outer, p.classes, p.inner, p.temperature, p.topK, p.topP, p.minP, p.seedLo, p.seedHi, p.seeds, p.offset, p.out, p.logprobs);
+  await binding.sampleAsync(p.x, p.outer, p.classes, p.inner, p.temperature, p.topK, p.topP, p.minP, p.seedLo, p.seedHi, p.seeds, p.offset, p.out, p.logprobs, p.xCode, p.logprobsCode);
   return p.out;
 }
+
+/** The options of the half-precision and Tensor forms. */
+export type HalfSampleOptions = Omit<SampleOptions, 'logprobs'> & DtypeOptions & { logprobs?: ArrayBufferView };

@@ -23,4 +23,5 @@ export {
   setNumThreads,
   getNumThreads,
 } from './index.js';
-export type { ArgmaxOptions, BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SampleOptions, SigmoidOptions, SoftmaxOptions, TopKMode, TopKOptions, TopKResult } from './index.js';
+export type { HalfBceOptions, HalfCrossEntropyOptions, HalfSampleOptions, HalfSigmoidOptions, HalfSoftmaxOptions, HalfTopKOptions } from './index.js';
+export type { ArgmaxOptions, BceOptions, Binary, CrossEntropyOptions, Dtype, DtypeOptions, FloatArray, HalfInput, IndexArray, Info, OutDtype, Reduction, SampleOptions, SigmoidOptions, SoftmaxOptions, TensorLike, TopKMode, TopKOptions, TopKResult } from './index.js';

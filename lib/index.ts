@@ -20,7 +20,11 @@ export {
   binaryCrossEntropyWithLogitsAsync,
 } from './sigmoid.js';
 export { argmax, argmaxAsync, topK, topKAsync, sample, sampleAsync } from './decide.js';
-export type { ArgmaxOptions, BceOptions, Binary, CrossEntropyOptions, FloatArray, IndexArray, Info, Reduction, SampleOptions, SigmoidOptions, SoftmaxOptions, TopKMode, TopKOptions, TopKResult } from './types.js';
+export type { HalfSoftmaxOptions } from './softmax.js';
+export type { HalfCrossEntropyOptions } from './crossEntropy.js';
+export type { HalfBceOptions, HalfSigmoidOptions } from './sigmoid.js';
+export type { HalfSampleOptions, HalfTopKOptions } from './decide.js';
+export type { ArgmaxOptions, BceOptions, Binary, CrossEntropyOptions, Dtype, DtypeOptions, FloatArray, HalfInput, IndexArray, Info, OutDtype, Reduction, SampleOptions, SigmoidOptions, SoftmaxOptions, TensorLike, TopKMode, TopKOptions, TopKResult } from './types.js';
 
 /** Version, SIMD path in use (and all this CPU supports), thread count, the addon file loaded, where small calls run. */
 export function info(): Info {

@@ -1,6 +1,38 @@
 /** The element types logitkit computes in. Results have the type of the input. */
 export type FloatArray = Float32Array | Float64Array;
 
+/**
+ * Element types of inputs and outputs. float16 and bfloat16 arrive as a Uint16Array of their bits
+ * (with the `dtype` option), a Float16Array where the runtime has one, or a Tensor of type
+ * 'float16'; they are computed in float32.
+ */
+export type Dtype = 'float32' | 'float64' | 'float16' | 'bfloat16';
+
+/** Half-precision output: Uint16Array bits of this type. */
+export type OutDtype = 'float32' | 'float16' | 'bfloat16';
+
+/**
+ * An object shaped like an onnxruntime-node Tensor (no dependency on it): `type` 'float32',
+ * 'float64' or 'float16' for logits ('int64' / 'int32' for class targets), `data` its TypedArray,
+ * `dims` its shape. Its memory is read in place.
+ */
+export interface TensorLike {
+  readonly type: string;
+  readonly data: unknown;
+  readonly dims: readonly (number | bigint)[];
+}
+
+/** Half-precision or Tensor input: what the `dtype` overloads of each function take. */
+export type HalfInput = Uint16Array | TensorLike | ArrayBufferView;
+
+/** The options every function has for half-precision input and output. */
+export interface DtypeOptions {
+  /** The element type of a Uint16Array input: 'float16' or 'bfloat16' (required for one; others must match their type). */
+  dtype?: Dtype;
+  /** The result's type for float16 / bfloat16 input: 'float32' (default), or half-precision bits in a Uint16Array, rounded to nearest even from the float32 result. */
+  outDtype?: OutDtype;
+}
+
 /** Class-index targets: one class per row (BigInt64Array is what onnxruntime-node returns for int64). */
 export type IndexArray =
   | Int32Array

@@ -192,7 +192,7 @@ export function optionReadFailed(key: string, e: unknown): TypeError {
 }
 
 /** The message of whatever was thrown; never throws itself (the thrown value may be hostile too). */
-function messageOf(e: unknown): string {
+export function messageOf(e: unknown): string {
   try {
     return e instanceof Error ? String(e.message) : String(e);
   } catch {

@@ -39,7 +39,7 @@ X86Features detect_x86() {
   X86Features f;
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
-  const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12);
+  const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12), f16c = c & (1u << 29);
   if (!osxsave || !avx) return f;
   const uint64_t xcr0 = xgetbv0();
   const bool ymm_state = (xcr0 & 0x6) == 0x6;     // SSE and AVX state
@@ -48,7 +48,7 @@ X86Features detect_x86() {
   __cpuid_count(7, 0, a, b, c, d);
   const bool avx2 = b & (1u << 5);
   const bool f512 = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
-  f.avx2_fma = avx2 && fma;
+  f.avx2_fma = avx2 && fma && f16c;  // F16C: the float16 conversions (every AVX2 CPU has it)
   f.avx512 = f.avx2_fma && zmm_state && f512 && dq && bw && vl;
   return f;
 }

@@ -34,7 +34,8 @@
     ],
     "logitkit_avx2_flags": [
       "-mavx2",
-      "-mfma"
+      "-mfma",
+      "-mf16c"
     ],
     "logitkit_avx512_sources": [
       "native/isa/avx512.cc"
@@ -45,7 +46,8 @@
       "-mavx512dq",
       "-mavx512vl",
       "-mavx2",
-      "-mfma"
+      "-mfma",
+      "-mf16c"
     ],
     "logitkit_neon_sources": [
       "native/isa/neon.cc"

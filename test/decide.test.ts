@@ -356,11 +356,11 @@ describe.each(DTYPES)(`sample ($name, ${ISA})`, ({ name, ctor }) => {
 describe('decision argument errors', () => {
   const x = new Float32Array(12);
   it('argmax', () => {
-    expectThrow(() => lk.argmax(new Int32Array(3) as never), TypeError, 'x: expected Float32Array or Float64Array, got Int32Array');
+    expectThrow(() => lk.argmax(new Int32Array(3) as never), TypeError, 'x: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got Int32Array');
     expectThrow(() => lk.argmax(x, { shape: [3, 4], out: new Int32Array(4) }), RangeError, 'out: expected length 3 (one per row: the shape without the axis), got length 4');
     expectThrow(() => lk.argmax(x, { out: new Float32Array(1) as never }), TypeError, 'out: expected Int32Array, got Float32Array');
     expectThrow(() => lk.argmax(new Float32Array(0), { shape: [3, 0] }), RangeError, 'x: expected at least one class along axis 1, got shape [3, 0]');
-    expectThrow(() => lk.argmax(x, { axsi: 0 } as never), TypeError, 'options: expected only shape, axis, out, got unknown option "axsi"');
+    expectThrow(() => lk.argmax(x, { axsi: 0 } as never), TypeError, 'options: expected only shape, axis, out, dtype, got unknown option "axsi"');
   });
   it('topK', () => {
     const values = new Float32Array(3);

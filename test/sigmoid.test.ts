@@ -237,11 +237,11 @@ describe('sigmoid family: errors name the argument and nothing is written', () =
   const y = new Float32Array([0, 1, 0.5, 0, 1, 0]);
   const bce = lk.binaryCrossEntropyWithLogits;
   const cases: [() => unknown, ErrorConstructor, string][] = [
-    [() => lk.sigmoid(new Int32Array(2) as never), TypeError, 'x: expected Float32Array or Float64Array, got Int32Array'],
+    [() => lk.sigmoid(new Int32Array(2) as never), TypeError, 'x: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got Int32Array'],
     [() => lk.sigmoid(x, { out: new Float64Array(6) } as never), TypeError, 'out: expected Float32Array (the type of x), got Float64Array'],
     [() => lk.logSigmoid(x, { out: new Float32Array(5) }), RangeError, 'out: expected length 6 (that of x), got length 5'],
     [() => lk.sigmoid(x, { out: x.subarray(1) as Float32Array } as never), RangeError, 'out: expected length 6 (that of x), got length 5'],
-    [() => lk.sigmoid(x, { shape: [6] } as never), TypeError, 'options: expected only out, got unknown option "shape"'],
+    [() => lk.sigmoid(x, { shape: [6] } as never), TypeError, 'options: expected only out, dtype, outDtype, got unknown option "shape"'],
     [() => bce(x, new Float64Array(6) as never), TypeError, 'target: expected Float32Array (the type of logits), got Float64Array'],
     [() => bce(x, new Float32Array(5)), RangeError, 'target: expected length 6 (that of logits), got length 5'],
     [() => bce(x, new Float32Array([0, 1, 0.5, 0, 1.5, 0])), RangeError, 'target[4] = 1.5 is out of range [0, 1]'],
@@ -256,7 +256,7 @@ describe('sigmoid family: errors name the argument and nothing is written', () =
     [() => bce(x, y, { reduction: 'avg' as never }), RangeError, "reduction: expected 'mean', 'sum' or 'none', got \"avg\""],
     [() => bce(x, y, { out: new Float32Array(6) }), TypeError, "out: expected undefined unless reduction is 'none', got Float32Array"],
     [() => bce(x, y, { grad: new Float32Array(5) }), RangeError, 'grad: expected length 6 (that of logits), got length 5'],
-    [() => bce(x, y, { axis: 0 } as never), TypeError, 'options: expected only shape, weight, posWeight, reduction, out, grad, got unknown option "axis"'],
+    [() => bce(x, y, { axis: 0 } as never), TypeError, 'options: expected only shape, weight, posWeight, reduction, out, grad, dtype, outDtype, got unknown option "axis"'],
     [() => bce(x, y, { reduction: 'none', out: y }), RangeError, 'out: expected memory that does not overlap target, got a view that overlaps target'],
     [() => bce(x, y, { reduction: 'none', out: x, grad: x }), RangeError, 'grad: expected memory that does not overlap out, got a view that overlaps out'],
   ];
@@ -279,6 +279,6 @@ describe('sigmoid family: errors name the argument and nothing is written', () =
     await expect(lk.binaryCrossEntropyWithLogitsAsync(big, t, { grad })).rejects.toThrow(new RangeError('target[77777] = 2 is out of range [0, 1]'));
     await expect(lk.binaryCrossEntropyWithLogitsAsync(big, t)).rejects.toBeInstanceOf(RangeError);
     expect(grad.every((v) => v === 9)).toBe(true);
-    await expect(lk.sigmoidAsync(new Int8Array(3) as never)).rejects.toThrow(new TypeError('x: expected Float32Array or Float64Array, got Int8Array'));
+    await expect(lk.sigmoidAsync(new Int8Array(3) as never)).rejects.toThrow(new TypeError('x: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got Int8Array'));
   });
 });

@@ -12,11 +12,11 @@ describe('softmax argument errors', () => {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const sm = lk.softmax as (x: any, o?: any) => unknown;
   it.each([
-    [() => sm([1, 2, 3]), TypeError, 'x: expected Float32Array or Float64Array, got Array(3)'],
-    [() => sm(new Int32Array(3)), TypeError, 'x: expected Float32Array or Float64Array, got Int32Array'],
-    [() => sm(undefined), TypeError, 'x: expected Float32Array or Float64Array, got undefined'],
+    [() => sm([1, 2, 3]), TypeError, 'x: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got Array(3)'],
+    [() => sm(new Int32Array(3)), TypeError, 'x: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got Int32Array'],
+    [() => sm(undefined), TypeError, 'x: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got undefined'],
     [() => sm(x, 5), TypeError, 'options: expected an object, got 5'],
-    [() => sm(x, { axsi: 1 }), TypeError, 'options: expected only shape, axis, out, temperature, got unknown option "axsi"'],
+    [() => sm(x, { axsi: 1 }), TypeError, 'options: expected only shape, axis, out, temperature, dtype, outDtype, got unknown option "axsi"'],
     [() => sm(x, { shape: '2,3' }), TypeError, 'shape: expected an array of non-negative integers, got "2,3"'],
     [() => sm(x, { shape: [] }), RangeError, 'shape: expected at least one dimension, got []'],
     [() => sm(x, { shape: [2, 4] }), RangeError, 'shape: expected dimensions whose product is x.length = 6, got [2, 4] (product 8)'],
@@ -125,7 +125,7 @@ describe('crossEntropy argument errors', () => {
   const ce = lk.crossEntropy as (x: any, t: any, o?: any) => unknown;
   const shape = [2, 3];
   it.each([
-    [() => ce(new Int32Array(6), t, { shape }), TypeError, 'logits: expected Float32Array or Float64Array, got Int32Array'],
+    [() => ce(new Int32Array(6), t, { shape }), TypeError, 'logits: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got Int32Array'],
     [() => ce(logits, [0, 2], { shape }), TypeError, 'target: expected class indices (Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, BigInt64Array) or Float32Array probabilities, got Array(2)'],
     [() => ce(logits, new Float64Array(6), { shape }), TypeError, 'target: expected class indices (Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, BigInt64Array) or Float32Array probabilities, got Float64Array'],
     [() => ce(logits, new Uint8ClampedArray(2), { shape }), TypeError, 'target: expected class indices (Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, BigInt64Array) or Float32Array probabilities, got Uint8ClampedArray'],
@@ -150,7 +150,7 @@ describe('crossEntropy argument errors', () => {
     [() => ce(logits, t, { shape, out: new Float32Array(2) }), TypeError, "out: expected undefined unless reduction is 'none', got Float32Array"],
     [() => ce(logits, t, { shape, reduction: 'none', out: new Float32Array(3) }), RangeError, 'out: expected length 2 (one loss per row), got length 3'],
     [() => ce(logits, t, { shape, grad: new Float32Array(5) }), RangeError, 'grad: expected length 6 (that of logits), got length 5'],
-    [() => ce(logits, t, { shape, weights: new Float32Array(3) }), TypeError, 'options: expected only shape, axis, reduction, ignoreIndex, labelSmoothing, weight, grad, out, got unknown option "weights"'],
+    [() => ce(logits, t, { shape, weights: new Float32Array(3) }), TypeError, 'options: expected only shape, axis, reduction, ignoreIndex, labelSmoothing, weight, grad, out, dtype, targetDtype, outDtype, got unknown option "weights"'],
     [() => ce(logits, t, { shape: [4, 3] }), RangeError, 'shape: expected dimensions whose product is logits.length = 6, got [4, 3] (product 12)'],
   ] as [() => unknown, typeof TypeError, string][])('%#: %s', (fn, type, message) => {
     expectThrow(fn, type, message);

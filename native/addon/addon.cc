@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../dispatch.h"
@@ -24,26 +25,28 @@
 namespace logitkit {
 namespace {
 
-// softmax(x, y, outer, C, inner, temperature, log)
+// softmax(x, y, outer, C, inner, temperature, log, xType, yType): element type codes of args.h
 auto parse_softmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
-  const View x = float_array(info[0], "x");
-  const View y = float_array(info[1], "out");
+  const Floats fx = float_data(info[0], info[7], "x");
+  const Floats fy = out_data(info[1], info[8], fx, "out");
+  const View x = fx.v, y = fy.v;
   const Dims d = tensor_dims(info, 2);
   const double temperature = number_or(info[5], NAN);
   const bool log = info[6].ToBoolean();
-  check_same_type(env, y, x, "out");
   check_length(env, x, checked_product(d.outer, d.C, d.inner), "x");
   check_length(env, y, x.length, "out");
   if (!(temperature > 0 && std::isfinite(temperature)))
     throw Napi::RangeError::New(env, "temperature: expected a finite number > 0, got " + std::to_string(temperature));
   check_no_overlap(env, y, x, "out", "x", true);
-  auto c = make_call([&table, x, y, d, temperature, log]() {
-    if (x.type == napi_float32_array)
-      softmax(table, static_cast<const float*>(x.data), static_cast<float*>(y.data), d, temperature, log);
-    else
-      softmax(table, static_cast<const double*>(x.data), static_cast<double*>(y.data), d, temperature, log);
+  const Elem ex = fx.e, ey = fy.e;
+  auto c = make_call([&table, x, y, ex, ey, d, temperature, log]() {
+    with_elems(ex, ey, [&](auto tx, auto ty) {
+      using X = typename decltype(tx)::type;
+      using Y = typename decltype(ty)::type;
+      softmax<ComputeOf<X>, X, Y>(table, static_cast<const X*>(x.data), static_cast<Y*>(y.data), d, temperature, log);
+    });
     return 0.0;
   });
   c.buffers.add(info[0]);
@@ -74,29 +77,33 @@ void convert(const Napi::Env& env, const View& t, int64_t C, int64_t ignore, std
                                          " is out of range [0, " + std::to_string(C) + ")");
 }
 
-template <class T>
+template <class T, class X, class Y>
 double run_cross_entropy(const KernelTable& table, const View& x, const View* target, const View* prob,
                          const View* weight, const std::vector<int64_t>& targets, Dims d, double eps,
                          Reduction red, const View* out, const View* grad) {
-  CrossEntropyInput<T> in{};
-  in.x = static_cast<const T*>(x.data);
+  CrossEntropyInput<T, X, Y> in{};
+  in.x = static_cast<const X*>(x.data);
   in.d = d;
   in.target = target ? targets.data() : nullptr;
-  in.prob = prob ? static_cast<const T*>(prob->data) : nullptr;
+  in.prob = prob ? static_cast<const X*>(prob->data) : nullptr;
   in.weight = weight ? static_cast<const T*>(weight->data) : nullptr;
   in.smoothing = eps;
   in.reduction = red;
-  in.out = out ? static_cast<T*>(out->data) : nullptr;
-  in.grad = grad ? static_cast<T*>(grad->data) : nullptr;
-  return cross_entropy(table, in);
+  in.out = out ? static_cast<Y*>(out->data) : nullptr;
+  in.grad = grad ? static_cast<Y*>(grad->data) : nullptr;
+  return cross_entropy<T, X, Y>(table, in);
 }
 
-// crossEntropy(x, target, outer, C, inner, ignoreIndex, smoothing, weight, reduction, out, grad)
+// crossEntropy(x, target, outer, C, inner, ignoreIndex, smoothing, weight, reduction, out, grad,
+// xType, targetType, outType): element type codes of args.h; targetType 1 / 2: half-precision
+// probabilities (of the logits' type), 0: class indices or float32 / float64 probabilities
 auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
-  const View x = float_array(info[0], "logits");
-  const View t = typed_array(info[1], "target");
+  const Floats fx = float_data(info[0], info[11], "logits");
+  const View x = fx.v;
+  const bool half_target = number_or(info[12], 0) != 0;
+  const View t = half_target ? float_data(info[1], info[12], "target").v : typed_array(info[1], "target");
   const Dims d = tensor_dims(info, 2);
   const int64_t ignore = ignore_index(info[5]);
   const double eps = number_or(info[6], NAN);
@@ -109,11 +116,13 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   const Reduction red = static_cast<Reduction>(static_cast<int>(red_code));
   const size_t rows = d.outer * d.inner;
 
-  const bool is_prob = t.type == napi_float32_array || t.type == napi_float64_array;
+  const bool half_x = fx.e == Elem::F16 || fx.e == Elem::BF16;
+  const bool is_prob = half_target || t.type == napi_float32_array || t.type == napi_float64_array;
   if (is_prob) {
-    if (t.type != x.type)
-      throw Napi::TypeError::New(env, std::string("target: expected class indices or ") + type_name(x.type) +
-                                          " probabilities, got " + type_name(t.type));
+    const bool same = half_target ? float_data(info[1], info[12], "target").e == fx.e : !half_x && t.type == x.type;
+    if (!same)
+      throw Napi::TypeError::New(env, std::string("target: expected class indices or ") + elem_name(fx.e) +
+                                          " probabilities, got " + (half_target ? elem_name(float_data(info[1], info[12], "target").e) : type_name(t.type)));
     check_length(env, t, x.length, "target");
   } else {
     if (t.type == napi_uint8_clamped_array || t.type == napi_biguint64_array)
@@ -124,22 +133,24 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   const bool has_weight = given(info[7]);
   const bool has_out = given(info[9]);
   const bool has_grad = given(info[10]);
+  Elem out_elem = half_x ? Elem::F32 : fx.e;
   if (has_weight) {
-    weight = float_array(info[7], "weight");
-    check_same_type(env, weight, x, "weight");
+    weight = param_array(info[7], fx, "weight");
     check_length(env, weight, d.C, "weight");
   }
   if (red == Reduction::None) {
     if (!has_out) throw Napi::TypeError::New(env, "out: expected a Float32Array or Float64Array for reduction 'none', got undefined");
-    out = float_array(info[9], "out");
-    check_same_type(env, out, x, "out");
+    const Floats fo = out_data(info[9], info[13], fx, "out");
+    out = fo.v;
+    out_elem = fo.e;
     check_length(env, out, rows, "out");
   } else if (has_out) {
     throw Napi::TypeError::New(env, "out: only used with reduction 'none'");
   }
   if (has_grad) {
-    grad = float_array(info[10], "grad");
-    check_same_type(env, grad, x, "grad");
+    const Floats fg = out_data(info[10], info[13], fx, "grad");
+    grad = fg.v;
+    out_elem = fg.e;
     check_length(env, grad, x.length, "grad");
   }
   // Outputs must not overlap any input or each other; grad may be the logits themselves (in place).
@@ -174,17 +185,20 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
     }
   }
   const bool has_target = !is_prob;
+  const Elem ex = fx.e;
   auto c = make_call([&table, x, t, weight, out, grad, has_target, has_weight, has_out, has_grad, d, eps, red,
-                      scratch, owned = std::move(owned)]() {
+                      ex, out_elem, scratch, owned = std::move(owned)]() {
     const std::vector<int64_t>& targets = scratch ? *scratch : owned;
     const View* pt = has_target ? &t : nullptr;
     const View* pp = has_target ? nullptr : &t;
     const View* pw = has_weight ? &weight : nullptr;
     const View* po = has_out ? &out : nullptr;
     const View* pg = has_grad ? &grad : nullptr;
-    return x.type == napi_float32_array
-               ? run_cross_entropy<float>(table, x, pt, pp, pw, targets, d, eps, red, po, pg)
-               : run_cross_entropy<double>(table, x, pt, pp, pw, targets, d, eps, red, po, pg);
+    return with_elems(ex, out_elem, [&](auto tx, auto ty) {
+      using X = typename decltype(tx)::type;
+      using Y = typename decltype(ty)::type;
+      return run_cross_entropy<ComputeOf<X>, X, Y>(table, x, pt, pp, pw, targets, d, eps, red, po, pg);
+    });
   });
   c.buffers.add(info[0]);
   c.buffers.add(info[1]);
@@ -223,6 +237,25 @@ Napi::Value Exp(const Napi::CallbackInfo& info) {
     table.f32.exp(static_cast<const float*>(x.data), static_cast<float*>(y.data), x.length);
   else
     table.f64.exp(static_cast<const double*>(x.data), static_cast<double*>(y.data), x.length);
+  return env.Undefined();
+}
+
+// convert(x, y, xType, yType): y = x converted by the kernels' loads and stores (element type
+// codes of args.h; float32 or half in, float32 or half out): the conversions' tests.
+Napi::Value Convert(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& table = active(env);
+  const Floats fx = float_data(info[0], info[2], "x");
+  const Floats fy = out_data(info[1], info[3], fx, "out");
+  if (fx.e == Elem::F64) throw Napi::TypeError::New(env, "x: expected float32 or half-precision data, got a Float64Array");
+  check_length(env, fy.v, fx.v.length, "out");
+  check_no_overlap(env, fy.v, fx.v, "out", "x", false);
+  with_elems(fx.e, fy.e, [&](auto tx, auto ty) {
+    using X = typename decltype(tx)::type;
+    using Y = typename decltype(ty)::type;
+    if constexpr (!std::is_same_v<X, double>)
+      kernels_of<float, X, Y>(table).convert(static_cast<const X*>(fx.v.data), static_cast<Y*>(fy.v.data), fx.v.length);
+  });
   return env.Undefined();
 }
 
@@ -276,6 +309,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyAsync", Napi::Function::New(env, CrossEntropyAsync, "crossEntropyAsync"));
   exports.Set("exp", Napi::Function::New(env, Exp, "exp"));
   exports.Set("readPass", Napi::Function::New(env, ReadPass, "readPass"));
+  exports.Set("convert", Napi::Function::New(env, Convert, "convert"));
   exports.Set("isDetached", Napi::Function::New(env, IsDetached, "isDetached"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));

@@ -102,6 +102,74 @@ View float_array(const Napi::Value& v, const char* name) {
   return view;
 }
 
+const char* elem_name(Elem e) {
+  switch (e) {
+    case Elem::F16: return "Uint16Array of float16";
+    case Elem::BF16: return "Uint16Array of bfloat16";
+    case Elem::F64: return "Float64Array";
+    default: return "Float32Array";
+  }
+}
+
+namespace {
+
+// (anything but a number, e.g. undefined: 0, which is always memory-safe: float arrays checked)
+Elem half_code(const Napi::Value& code, const char* name) {
+  const double c = number_or(code, 0);
+  if (c == 1) return Elem::F16;
+  if (c == 2) return Elem::BF16;
+  if (c == 0) return Elem::F32;
+  throw Napi::RangeError::New(code.Env(), std::string(name) + ": expected an element type code 0, 1 or 2, got " + describe(code));
+}
+
+View uint16_array(const Napi::Value& v, const char* name, const char* dtype) {
+  View view{};
+  napi_value buffer = nullptr;
+  if (!typed_info(v, view, buffer) || view.type != napi_uint16_array)
+    throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected a Uint16Array of " + dtype + " bits, got " + describe(v));
+  check_attached(v, view, buffer, name);
+  return view;
+}
+
+}  // namespace
+
+Floats float_data(const Napi::Value& v, const Napi::Value& code, const char* name) {
+  const Elem e = half_code(code, name);
+  if (e == Elem::F32) {
+    const View view = float_array(v, name);
+    return Floats{view, view.type == napi_float32_array ? Elem::F32 : Elem::F64};
+  }
+  return Floats{uint16_array(v, name, e == Elem::F16 ? "float16" : "bfloat16"), e};
+}
+
+Floats out_data(const Napi::Value& v, const Napi::Value& code, const Floats& like, const char* name) {
+  const Elem e = half_code(code, name);
+  const bool half_in = like.e == Elem::F16 || like.e == Elem::BF16;
+  if (e != Elem::F32) {
+    if (like.e == Elem::F64)
+      throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected a " + elem_name(like.e) + " for " + elem_name(like.e) + " input, got a half-precision output");
+    return Floats{uint16_array(v, name, e == Elem::F16 ? "float16" : "bfloat16"), e};
+  }
+  const Elem want = half_in ? Elem::F32 : like.e;
+  View view{};
+  napi_value buffer = nullptr;
+  const napi_typedarray_type t = want == Elem::F64 ? napi_float64_array : napi_float32_array;
+  if (!typed_info(v, view, buffer) || view.type != t)
+    throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected " + type_name(t) + ", got " + describe(v));
+  check_attached(v, view, buffer, name);
+  return Floats{view, want};
+}
+
+View param_array(const Napi::Value& v, const Floats& like, const char* name) {
+  const napi_typedarray_type t = like.e == Elem::F64 ? napi_float64_array : napi_float32_array;
+  View view{};
+  napi_value buffer = nullptr;
+  if (!typed_info(v, view, buffer) || view.type != t)
+    throw Napi::TypeError::New(v.Env(), std::string(name) + ": expected " + type_name(t) + ", got " + describe(v));
+  check_attached(v, view, buffer, name);
+  return view;
+}
+
 size_t dimension(const Napi::Value& v, const char* name) {
   const double d = number_or(v, -1.0);  // (no typeof first: one N-API call, not two)
   if (!(d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d))

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 #include "../ops/ops.h"
 
@@ -46,6 +47,58 @@ double number_or(const Napi::Value& v, double fallback);
 
 // a * b * c, throwing RangeError on overflow.
 size_t checked_product(size_t a, size_t b, size_t c);
+
+// The element type of a float argument. Half-precision data arrive as a Uint16Array of bits with a
+// code saying which half type they are (the TypeScript layer's dtype / outDtype options).
+enum class Elem { F32, F64, F16, BF16 };
+
+struct Floats {
+  View v;
+  Elem e;
+};
+
+// code 0: a Float32Array or Float64Array; code 1 / 2: a Uint16Array of float16 / bfloat16 bits.
+Floats float_data(const Napi::Value& v, const Napi::Value& code, const char* name);
+
+// An output of a call whose input is `like`: code 0, the input's type for float32 / float64 input
+// and a Float32Array for half input; code 1 / 2 (float32 and half input), a Uint16Array of float16
+// / bfloat16 bits. Its length is checked by the caller.
+Floats out_data(const Napi::Value& v, const Napi::Value& code, const Floats& like, const char* name);
+
+// A parameter array (weights) of a call whose input is `like`: of like's type for float32 and
+// float64 input, a Float32Array for half input.
+View param_array(const Napi::Value& v, const Floats& like, const char* name);
+
+// "Float32Array", "Float64Array", "Uint16Array of float16", "Uint16Array of bfloat16"
+const char* elem_name(Elem e);
+
+// What the kernels compute in for input elements X.
+template <class X>
+using ComputeOf = std::conditional_t<std::is_same_v<X, double>, double, float>;
+
+template <class X>
+struct Tag {
+  using type = X;
+};
+
+// f(Tag<X>{}, Tag<Y>{}) for input elements x and output elements y (float64 in and out; float32 or
+// half in, float32 or half out: what out_data allows).
+template <class F>
+decltype(auto) with_elems(Elem x, Elem y, F&& f) {
+  auto float_in = [&](auto tx) -> decltype(auto) {
+    switch (y) {
+      case Elem::F16: return f(tx, Tag<F16>{});
+      case Elem::BF16: return f(tx, Tag<BF16>{});
+      default: return f(tx, Tag<float>{});
+    }
+  };
+  switch (x) {
+    case Elem::F16: return float_in(Tag<F16>{});
+    case Elem::BF16: return float_in(Tag<BF16>{});
+    case Elem::F64: return f(Tag<double>{}, Tag<double>{});
+    default: return float_in(Tag<float>{});
+  }
+}
 
 bool overlap(const View& a, const View& b);
 bool same_range(const View& a, const View& b);

@@ -29,19 +29,23 @@ Dims checked_dims(const Napi::CallbackInfo& info, const View& x, bool nonempty) 
   return d;
 }
 
-// argmax(x, outer, C, inner, out)
+// argmax(x, outer, C, inner, out, xType): element type codes of args.h
 auto parse_argmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
-  const View x = float_array(info[0], "x");
+  const Floats fx = float_data(info[0], info[5], "x");
+  const View x = fx.v;
   const Dims d = checked_dims(info, x, true);
   const View out = int32_array(info[4], "out");
   check_length(env, out, d.rows(), "out");
   check_no_overlap(env, out, x, "out", "x", false);
-  auto c = make_call([&table, x, d, out]() {
+  const Elem ex = fx.e;
+  auto c = make_call([&table, x, d, out, ex]() {
     int32_t* o = static_cast<int32_t*>(out.data);
-    if (x.type == napi_float32_array) argmax(table, static_cast<const float*>(x.data), d, o);
-    else argmax(table, static_cast<const double*>(x.data), d, o);
+    with_elems(ex, ex == Elem::F64 ? Elem::F64 : Elem::F32, [&](auto tx, auto) {
+      using X = typename decltype(tx)::type;
+      argmax<ComputeOf<X>, X>(table, static_cast<const X*>(x.data), d, o);
+    });
     return 0.0;
   });
   c.buffers.add(info[0]);
@@ -50,11 +54,12 @@ auto parse_argmax(const Napi::CallbackInfo& info) {
   return c;
 }
 
-// topk(x, outer, C, inner, k, largest, mode, temperature, values, indices)
+// topk(x, outer, C, inner, k, largest, mode, temperature, values, indices, xType, valuesType)
 auto parse_topk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
-  const View x = float_array(info[0], "x");
+  const Floats fx = float_data(info[0], info[10], "x");
+  const View x = fx.v;
   const Dims d = checked_dims(info, x, false);
   const size_t k = dimension(info[4], "k");
   if (k > d.C)
@@ -66,9 +71,9 @@ auto parse_topk(const Napi::CallbackInfo& info) {
   const double temperature = number_arg(info[7], "temperature", "a finite number > 0");
   if (!(temperature > 0 && std::isfinite(temperature)))
     throw Napi::RangeError::New(env, "temperature: expected a finite number > 0, got " + js_number(temperature));
-  const View values = float_array(info[8], "values");
+  const Floats fv = out_data(info[8], info[11], fx, "values");
+  const View values = fv.v;
   const View indices = int32_array(info[9], "indices");
-  check_same_type(env, values, x, "values");
   const size_t n = checked_product(d.rows(), k, 1);
   check_length(env, values, n, "values");
   check_length(env, indices, n, "indices");
@@ -76,12 +81,15 @@ auto parse_topk(const Napi::CallbackInfo& info) {
   check_no_overlap(env, indices, x, "indices", "x", false);
   check_no_overlap(env, indices, values, "indices", "values", false);
   const TopKMode mode = static_cast<TopKMode>(static_cast<int>(mode_code));
-  auto c = make_call([&table, x, d, k, largest, mode, temperature, values, indices]() {
+  const Elem ex = fx.e, ev = fv.e;
+  auto c = make_call([&table, x, d, k, largest, mode, temperature, values, indices, ex, ev]() {
     int32_t* ix = static_cast<int32_t*>(indices.data);
-    if (x.type == napi_float32_array)
-      topk(table, static_cast<const float*>(x.data), d, k, largest, mode, temperature, static_cast<float*>(values.data), ix);
-    else
-      topk(table, static_cast<const double*>(x.data), d, k, largest, mode, temperature, static_cast<double*>(values.data), ix);
+    with_elems(ex, ev, [&](auto tx, auto ty) {
+      using X = typename decltype(tx)::type;
+      using Y = typename decltype(ty)::type;
+      topk<ComputeOf<X>, X, Y>(table, static_cast<const X*>(x.data), d, k, largest, mode, temperature,
+                               static_cast<Y*>(values.data), ix);
+    });
     return 0.0;
   });
   c.buffers.add(info[0]);
@@ -97,11 +105,13 @@ uint32_t word(const Napi::Value& v, const char* name) {
   return static_cast<uint32_t>(w);
 }
 
-// sample(x, outer, C, inner, temperature, topK, topP, minP, seedLo, seedHi, seeds, offset, out, logprobs)
+// sample(x, outer, C, inner, temperature, topK, topP, minP, seedLo, seedHi, seeds, offset, out,
+// logprobs, xType, logprobsType)
 auto parse_sample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const KernelTable& table = active(env);
-  const View x = float_array(info[0], "logits");
+  const Floats fx = float_data(info[0], info[14], "logits");
+  const View x = fx.v;
   const Dims d = checked_dims(info, x, true);
   SampleParams p{};
   p.temperature = number_arg(info[4], "temperature", "a finite number >= 0");
@@ -128,22 +138,26 @@ auto parse_sample(const Napi::CallbackInfo& info) {
   if (has_seeds) check_no_overlap(env, out, seeds, "out", "seed", false);
   const bool has_lp = given(info[13]);
   View lp{};
+  Elem elp = fx.e == Elem::F64 ? Elem::F64 : Elem::F32;
   if (has_lp) {
-    lp = float_array(info[13], "logprobs");
-    check_same_type(env, lp, x, "logprobs");
+    const Floats flp = out_data(info[13], info[15], fx, "logprobs");
+    lp = flp.v;
+    elp = flp.e;
     check_length(env, lp, d.rows(), "logprobs");
     check_no_overlap(env, lp, x, "logprobs", "logits", false);
     check_no_overlap(env, lp, out, "logprobs", "out", false);
     if (has_seeds) check_no_overlap(env, lp, seeds, "logprobs", "seed", false);
   }
-  auto c = make_call([&table, x, d, p, seeds, has_seeds, out, lp, has_lp]() {
+  const Elem ex = fx.e;
+  auto c = make_call([&table, x, d, p, seeds, has_seeds, out, lp, has_lp, ex, elp]() {
     SampleParams q = p;
     q.seeds = has_seeds ? static_cast<const uint64_t*>(seeds.data) : nullptr;
     int32_t* o = static_cast<int32_t*>(out.data);
-    if (x.type == napi_float32_array)
-      sample(table, static_cast<const float*>(x.data), d, q, o, has_lp ? static_cast<float*>(lp.data) : nullptr);
-    else
-      sample(table, static_cast<const double*>(x.data), d, q, o, has_lp ? static_cast<double*>(lp.data) : nullptr);
+    with_elems(ex, elp, [&](auto tx, auto ty) {
+      using X = typename decltype(tx)::type;
+      using Y = typename decltype(ty)::type;
+      sample<ComputeOf<X>, X, Y>(table, static_cast<const X*>(x.data), d, q, o, has_lp ? static_cast<Y*>(lp.data) : nullptr);
+    });
     return 0.0;
   });
   c.buffers.add(info[0]);

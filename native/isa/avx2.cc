@@ -26,6 +26,22 @@ struct F32 {
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
   }
   static void store_tail(T* p, R v, size_t n) { _mm256_maskstore_ps(p, tail_mask(n), v); }
+  // half precision (half.h): float16 by F16C's vcvtph2ps / vcvtps2ph (round to nearest even,
+  // subnormals kept; dispatch.cc requires F16C for this path), bfloat16 by a 16-bit shift in and
+  // an integer round to nearest even out
+  static __m128i ld16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+  static void st16(void* p, __m128i v) { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
+  static R load_h(const F16* p) { return _mm256_cvtph_ps(ld16(p)); }
+  static R load_h(const BF16* p) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(ld16(p)), 16)); }
+  static void store_h(F16* p, R v) { st16(p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); }
+  static void store_h(BF16* p, R v) {
+    const __m256i u = _mm256_castps_si256(v), hi = _mm256_srli_epi32(u, 16);
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), _mm256_and_si256(hi, _mm256_set1_epi32(1))), 16);
+    const __m256i q = _mm256_or_si256(hi, _mm256_set1_epi32(0x40));  // NaN: quiet
+    r = _mm256_blendv_epi8(r, q, _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    // 32 -> 16 bits: packus works within 128-bit halves, the permute joins them
+    st16(p, _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08)));
+  }
   static R add(R a, R b) { return _mm256_add_ps(a, b); }
   static R sub(R a, R b) { return _mm256_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm256_mul_ps(a, b); }

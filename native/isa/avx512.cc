@@ -29,6 +29,20 @@ struct F32 {
   static void stream_fence() { _mm_sfence(); }
   static R load_tail(const T* p, size_t n, T fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), tail_mask(n), p); }
   static void store_tail(T* p, R v, size_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+  // half precision (half.h): float16 by vcvtph2ps / vcvtps2ph (round to nearest even, subnormals
+  // kept), bfloat16 by a 16-bit shift in and an integer round to nearest even out (not
+  // vcvtneps2bf16, which flushes subnormals to zero)
+  static __m256i ld16(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+  static void st16(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+  static R load_h(const F16* p) { return _mm512_cvtph_ps(ld16(p)); }
+  static R load_h(const BF16* p) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(ld16(p)), 16)); }
+  static void store_h(F16* p, R v) { st16(p, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); }
+  static void store_h(BF16* p, R v) {
+    const __m512i u = _mm512_castps_si512(v), hi = _mm512_srli_epi32(u, 16);
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), _mm512_and_si512(hi, _mm512_set1_epi32(1))), 16);
+    const __m512i q = _mm512_or_si512(hi, _mm512_set1_epi32(0x40));  // NaN: quiet
+    st16(p, _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), q)));
+  }
   static R add(R a, R b) { return _mm512_add_ps(a, b); }
   static R sub(R a, R b) { return _mm512_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }

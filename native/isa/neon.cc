@@ -18,6 +18,19 @@ struct F32Ops {
   static R set1(T v) { return vdupq_n_f32(v); }
   static R load(const T* p) { return vld1q_f32(p); }
   static void store(T* p, R v) { vst1q_f32(p, v); }
+  // half precision (half.h): float16 by fcvtl / fcvtn (round to nearest even, subnormals kept),
+  // bfloat16 by a 16-bit shift in and an integer round to nearest even out
+  static const uint16_t* u16(const void* p) { return static_cast<const uint16_t*>(p); }
+  static uint16_t* u16(void* p) { return static_cast<uint16_t*>(p); }
+  static R load_h(const F16* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(u16(p)))); }
+  static R load_h(const BF16* p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(u16(p)), 16)); }
+  static void store_h(F16* p, R v) { vst1_u16(u16(p), vreinterpret_u16_f16(vcvt_f16_f32(v))); }
+  static void store_h(BF16* p, R v) {
+    const uint32x4_t u = vreinterpretq_u32_f32(v), hi = vshrq_n_u32(u, 16);
+    const uint32x4_t r = vshrq_n_u32(vaddq_u32(vaddq_u32(u, vdupq_n_u32(0x7fff)), vandq_u32(hi, vdupq_n_u32(1))), 16);
+    const uint32x4_t q = vorrq_u32(hi, vdupq_n_u32(0x40));  // NaN: quiet
+    vst1_u16(u16(p), vmovn_u32(vbslq_u32(vceqq_f32(v, v), r, q)));
+  }
   static R add(R a, R b) { return vaddq_f32(a, b); }
   static R sub(R a, R b) { return vsubq_f32(a, b); }
   static R mul(R a, R b) { return vmulq_f32(a, b); }

@@ -56,6 +56,11 @@ struct ScalarBase {
 };
 
 struct F32 : ScalarBase<float, int32_t, 23, 127> {
+  // half precision: the conversions of half.h
+  static R load_h(const F16* p) { return widen(*p); }
+  static R load_h(const BF16* p) { return widen(*p); }
+  static void store_h(F16* p, R v) { *p = narrow<F16>(v); }
+  static void store_h(BF16* p, R v) { *p = narrow<BF16>(v); }
   // Without FMA hardware in the baseline ISA, the fused operation is done in binary64: the product of
   // two floats is exact there, and the sum rounds twice (to 53 then 24 bits), which differs from one
   // rounding only on exact halfway cases.

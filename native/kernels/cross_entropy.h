@@ -8,29 +8,32 @@
 
 namespace logitkit {
 
-template <class V>
+// Logits and probability targets stored as X, the gradient and per-row losses as Y (table.h).
+template <class V, class X = typename V::T, class Y = X>
 struct CrossEntropyKernels {
   using T = typename V::T;
   using R = typename V::R;
-  using S = SoftmaxKernels<V>;
+  using S = SoftmaxKernels<V, X, T>;
   using E = Exp<V>;
+  using M = Mem<V>;
+  using Args = CrossEntropyArgs<T, X, Y>;
   static constexpr size_t N = V::N;
 
   template <bool kA, bool kB>
-  static DotSums dot_impl(const T* x, size_t n, T ref, const T* a, const T* b) {
+  static DotSums dot_impl(const X* x, size_t n, T ref, const T* a, const X* b) {
     typename V::Acc ad = V::acc_zero(), aa = V::acc_zero();
     const R vref = V::set1(ref), one = V::set1(T(1));
     auto weight = [&](R va, R vb) { return kA && kB ? V::mul(va, vb) : kA ? va : kB ? vb : one; };
     size_t i = 0;
     for (; i + N <= n; i += N) {
-      R w = weight(kA ? V::load(a + i) : one, kB ? V::load(b + i) : one);
-      V::acc_add_prod(ad, w, V::sub(vref, V::load(x + i)));
+      R w = weight(kA ? M::load(a + i) : one, kB ? M::load(b + i) : one);
+      V::acc_add_prod(ad, w, V::sub(vref, M::load(x + i)));
       if (kA || kB) V::acc_add(aa, w);
     }
     if (i < n) {
       const size_t k = n - i;
-      R w = weight(kA ? V::load_tail(a + i, k, T(0)) : one, kB ? V::load_tail(b + i, k, T(0)) : one);
-      R d = V::sub(vref, V::load_tail(x + i, k, ref));
+      R w = weight(kA ? M::load_tail(a + i, k, T(0)) : one, kB ? M::load_tail(b + i, k, T(0)) : one);
+      R d = V::sub(vref, M::load_tail(x + i, k, ref));
       if (!kA && !kB) {
         V::acc_add(ad, d);  // lanes past n have d = ref - ref = 0
       } else {
@@ -47,10 +50,10 @@ struct CrossEntropyKernels {
     return DotSums{td.hi + td.lo, asum};
   }
 
-  static DotSums dot(const T* x, size_t n, T ref, const T* a, const T* b) {
+  static DotSums dot(const X* x, size_t n, T ref, const T* a, const X* b) {
     if (a && b) return dot_impl<true, true>(x, n, ref, a, b);
     if (a) return dot_impl<true, false>(x, n, ref, a, b);
-    if (b) return dot_impl<false, true>(x, n, ref, b, b);
+    if (b) return dot_impl<false, true>(x, n, ref, a, b);
     return dot_impl<false, false>(x, n, ref, a, b);
   }
 
@@ -61,8 +64,8 @@ struct CrossEntropyKernels {
   // kShift: the exponentials come from the fast path (S::Shift sh), and f has been multiplied by
   // exp(sh.off) to make up for it
   template <bool kW, bool kQ, bool kShift>
-  static void grad_impl(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma,
-                        const T* w, const T* q, const typename S::Shift& sh) {
+  static void grad_impl(const X* x, Y* g, size_t n, T m, DD f, double beta, double gamma,
+                        const T* w, const X* q, const typename S::Shift& sh) {
     T fh, fl;
     S::split(f, fh, fl);
     const R vm = V::set1(m), negm = V::sub(V::set1(T(0)), vm);
@@ -78,26 +81,26 @@ struct CrossEntropyKernels {
     };
     size_t i = 0;
     for (; i + N <= n; i += N)
-      V::store(g + i, one(V::load(x + i), kW ? V::load(w + i) : vb, kQ ? V::load(q + i) : vb));
+      M::store(g + i, one(M::load(x + i), kW ? M::load(w + i) : vb, kQ ? M::load(q + i) : vb));
     if (i < n) {
       const size_t k = n - i;
-      R xv = V::load_tail(x + i, k, m);
-      V::store_tail(g + i, one(xv, kW ? V::load_tail(w + i, k, T(0)) : vb,
-                               kQ ? V::load_tail(q + i, k, T(0)) : vb), k);
+      R xv = M::load_tail(x + i, k, m);
+      M::store_tail(g + i, one(xv, kW ? M::load_tail(w + i, k, T(0)) : vb,
+                               kQ ? M::load_tail(q + i, k, T(0)) : vb), k);
     }
   }
 
   template <bool kShift>
-  static void grad_shift(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
-                         const T* q, const typename S::Shift& sh) {
+  static void grad_shift(const X* x, Y* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
+                         const X* q, const typename S::Shift& sh) {
     if (w && q) grad_impl<true, true, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
     else if (w) grad_impl<true, false, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
     else if (q) grad_impl<false, true, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
     else grad_impl<false, false, kShift>(x, g, n, m, f, beta, gamma, w, q, sh);
   }
 
-  static void grad(const T* x, T* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
-                   const T* q) {
+  static void grad(const X* x, Y* g, size_t n, T m, DD f, double beta, double gamma, const T* w,
+                   const X* q) {
     const typename S::Shift sh = S::shift_for(m);
     if (!sh.ok) return grad_shift<false>(x, g, n, m, f, beta, gamma, w, q, sh);
     const double e = exp_off(sh.off), p = f.hi * e;
@@ -117,7 +120,7 @@ struct CrossEntropyKernels {
   }
 
   // The statistics' dot products for a known maximum m.
-  static void add_dots(CrossEntropyStats<T>& st, const T* x, size_t n, T m, const T* w, const T* q, bool smooth) {
+  static void add_dots(CrossEntropyStats<T>& st, const X* x, size_t n, T m, const T* w, const X* q, bool smooth) {
     if (smooth) {
       const DotSums d = dot(x, n, m, w, nullptr);
       st.d0 += d.d;
@@ -132,7 +135,7 @@ struct CrossEntropyKernels {
 
   // Two passes, the maximum subtracted exactly: rows the shift does not allow (|max| >= 2^12,
   // +-inf, NaN).
-  static CrossEntropyStats<T> stats_exact(const T* x, size_t n, const T* w, const T* q, bool smooth) {
+  static CrossEntropyStats<T> stats_exact(const X* x, size_t n, const T* w, const X* q, bool smooth) {
     CrossEntropyStats<T> st{};
     st.m = S::max(x, n);
     st.s = S::expsum_m(x, n, st.m, DD{1.0, 0.0}, nullptr);
@@ -150,7 +153,7 @@ struct CrossEntropyKernels {
   // `next`: what is read after these n logits (the next row), prefetched during the last block's
   // exponentials as each block prefetches the next, or null.
   static constexpr size_t kBlock = 2048;
-  static CrossEntropyStats<T> stats(const T* x, size_t n, const T* w, const T* q, bool smooth, const T* next) {
+  static CrossEntropyStats<T> stats(const X* x, size_t n, const T* w, const X* q, bool smooth, const X* next) {
     CrossEntropyStats<T> st{};
     st.m = -S::kInf;
     typename S::Shift sh{};
@@ -172,7 +175,7 @@ struct CrossEntropyKernels {
         st.m = mb;
       }
       if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // the first block is all -inf
-      const T* pf = b + kBlock < n ? x + b + kBlock : next;
+      const X* pf = b + kBlock < n ? x + b + kBlock : next;
       sum = dd_add(sum, S::template expsum_shift_impl<false>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr, pf));
       add_dots(st, x + b, nb, st.m, w ? w + b : nullptr, q ? q + b : nullptr, smooth);
     }
@@ -181,22 +184,22 @@ struct CrossEntropyKernels {
     return st;
   }
 
-  static void zero(T* g, size_t n) {
-    for (size_t i = 0; i < n; ++i) g[i] = T(0);
+  static void zero(Y* g, size_t n) {
+    for (size_t i = 0; i < n; ++i) g[i] = narrow<Y>(T(0));
   }
 
-  static void rows(const CrossEntropyArgs<T>& a, size_t rows) {
+  static void rows(const Args& a, size_t rows) {
     const size_t C = a.C;
     if (C < S::kShortRow && N > 1) return short_rows(a, rows);
     const bool smooth = a.smoothing > 0.0;
-    const bool prefetch = rows * C * sizeof(T) > S::kPrefetchAbove;
+    const bool prefetch = rows * C * sizeof(X) > S::kPrefetchAbove;
     for (size_t r = 0; r < rows; ++r) {
       if (ce_ignored(a, r)) {
         finish_row(a, r, CrossEntropyStats<T>{}, DD{0.0, 0.0});
         continue;
       }
-      const T* x = a.x + r * C;
-      const T* next = prefetch && r + 1 < rows ? x + C : nullptr;
+      const X* x = a.x + r * C;
+      const X* next = prefetch && r + 1 < rows ? x + C : nullptr;
       const CrossEntropyStats<T> st = stats(x, C, a.weight, a.prob ? a.prob + r * C : nullptr, smooth, next);
       finish_row(a, r, st, dd_log(st.s));
     }
@@ -211,7 +214,7 @@ struct CrossEntropyKernels {
   // third of its time in it and in the shift and exp(offset) it set up).
   // kMax >= C bounds the loops over the classes (for_each_below).
   template <size_t kMax>
-  static void short_loop(const CrossEntropyArgs<T>& a, size_t rows) {
+  static void short_loop(const Args& a, size_t rows) {
     const size_t C = a.C;
     const typename Lanes<V>::Tile tile(C);
     R v[kMax];
@@ -225,7 +228,7 @@ struct CrossEntropyKernels {
     const bool plain = a.target && !a.grad && !(a.smoothing > 0.0);
     for (size_t r0 = 0; r0 < rows; r0 += N) {
       const size_t nl = rows - r0 < N ? rows - r0 : N;
-      tile.template load<kMax>(a.x + r0 * C, nl, T(0), v);  // unused lanes: any finite value
+      Lanes<V>::template tile_load<kMax>(tile, C, a.x + r0 * C, nl, T(0), v);  // unused lanes: any finite value
       R vm = V::set1(-S::kInf);
       for_each_below<kMax>(C, [&](size_t c) { vm = V::max(vm, v[c]); });
       const R negm = V::sub(vzero, vm);
@@ -252,7 +255,7 @@ struct CrossEntropyKernels {
           }
           const double wt = a.weight ? static_cast<double>(a.weight[t]) : 1.0;
           const double L = static_cast<double>(lh[j]) + static_cast<double>(ll[j]);
-          a.loss[r] = wt * ((static_cast<double>(mm[j]) - static_cast<double>(a.x[(r * C) + static_cast<size_t>(t)])) + L);
+          a.loss[r] = wt * ((static_cast<double>(mm[j]) - static_cast<double>(widen(a.x[(r * C) + static_cast<size_t>(t)]))) + L);
         }
         continue;
       }
@@ -278,24 +281,24 @@ struct CrossEntropyKernels {
       if (!a.grad) continue;
       // g = e f - w (beta + gamma q), as grad() computes it
       R q[kMax];
-      if (a.prob) tile.template load<kMax>(a.prob + r0 * C, nl, T(0), q);
+      if (a.prob) Lanes<V>::template tile_load<kMax>(tile, C, a.prob + r0 * C, nl, T(0), q);
       const R vfh = V::load(fh), vfl = V::load(fl);
       for_each_below<kMax>(C, [&](size_t c) {
         R t = a.prob ? V::fma(vg, q[c], vb) : vb;
         if (a.weight) t = V::mul(t, V::set1(a.weight[c]));
         v[c] = V::sub(V::fma(v[c], vfh, V::mul(v[c], vfl)), t);
       });
-      tile.template store<kMax>(a.grad + r0 * C, nl, v);
+      Lanes<V>::template tile_store<kMax>(tile, C, a.grad + r0 * C, nl, v);
       for (size_t j = 0; j < nl; ++j) {
         const size_t r = r0 + j;
-        T* g = a.grad + r * C;
+        Y* g = a.grad + r * C;
         if (ce_ignored(a, r)) zero(g, C);
-        else if (a.target) g[a.target[r]] = static_cast<T>(gt[j]);
+        else if (a.target) g[a.target[r]] = narrow<Y>(static_cast<T>(gt[j]));
       }
     }
   }
 
-  static void short_rows(const CrossEntropyArgs<T>& a, size_t rows) {
+  static void short_rows(const Args& a, size_t rows) {
     if (a.C <= 2) short_loop<2>(a, rows);
     else if (a.C <= 4) short_loop<4>(a, rows);
     else if (a.C <= 8) short_loop<8>(a, rows);
@@ -303,9 +306,9 @@ struct CrossEntropyKernels {
   }
 
   // Loss (and gradient) of row r from its statistics and lse = log s.
-  static LOGITKIT_INLINE void finish_row(const CrossEntropyArgs<T>& a, size_t r, const CrossEntropyStats<T>& st, DD lse) {
+  static LOGITKIT_INLINE void finish_row(const Args& a, size_t r, const CrossEntropyStats<T>& st, DD lse) {
     const size_t C = a.C;
-    T* g = a.grad ? a.grad + r * C : nullptr;
+    Y* g = a.grad ? a.grad + r * C : nullptr;
     if (ce_ignored(a, r)) {
       a.loss[r] = 0.0;
       if (g) zero(g, C);
@@ -315,7 +318,7 @@ struct CrossEntropyKernels {
     a.loss[r] = ce_row_loss(a, r, st, lse, g ? &plan : nullptr);
     if (!g) return;
     grad(a.x + r * C, g, C, st.m, plan.f, plan.beta, plan.gamma, a.weight, a.prob ? a.prob + r * C : nullptr);
-    if (plan.has_t) g[plan.t] = static_cast<T>(plan.gt);
+    if (plan.has_t) g[plan.t] = narrow<Y>(static_cast<T>(plan.gt));
   }
 };
 

@@ -24,14 +24,14 @@ struct CrossEntropyGradPlan {
   double gt;
 };
 
-template <class T>
-static inline bool ce_ignored(const CrossEntropyArgs<T>& a, size_t r) {
+template <class T, class X, class Y>
+static inline bool ce_ignored(const CrossEntropyArgs<T, X, Y>& a, size_t r) {
   return a.target && a.target[r] < 0;
 }
 
 // The gradient's beta and gamma (the same for every row of a call).
-template <class T>
-static inline void ce_grad_coefs(const CrossEntropyArgs<T>& a, double& beta, double& gamma) {
+template <class T, class X, class Y>
+static inline void ce_grad_coefs(const CrossEntropyArgs<T, X, Y>& a, double& beta, double& gamma) {
   const double eps = a.smoothing;
   beta = a.grad_scale * (a.C ? eps / static_cast<double>(a.C) : 0.0);
   gamma = a.target ? 0.0 : a.grad_scale * (1.0 - eps);
@@ -41,8 +41,8 @@ static inline void ce_grad_coefs(const CrossEntropyArgs<T>& a, double& beta, dou
 // whole row and lse = log st.s; fills *plan when it is not null. et: exp(x_t - m) as the row's sum
 // took it (the term itself, so that s - et is exactly the sum of the others), or negative to have
 // it computed here.
-template <class T>
-static inline double ce_row_loss(const CrossEntropyArgs<T>& a, size_t r, const CrossEntropyStats<T>& st, DD lse,
+template <class T, class X, class Y>
+static inline double ce_row_loss(const CrossEntropyArgs<T, X, Y>& a, size_t r, const CrossEntropyStats<T>& st, DD lse,
                                  CrossEntropyGradPlan* plan, double et_known = -1.0) {
   const size_t C = a.C;
   const double eps = a.smoothing;
@@ -53,7 +53,7 @@ static inline double ce_row_loss(const CrossEntropyArgs<T>& a, size_t r, const C
   if (a.target) {
     const size_t t = static_cast<size_t>(a.target[r]);
     const double wt = a.weight ? static_cast<double>(a.weight[t]) : 1.0;
-    const double xt = static_cast<double>(a.x[r * C + t]);
+    const double xt = static_cast<double>(widen(a.x[r * C + t]));
     // each term only when its weight is not 0, and eps/C applied last: eps > 0 puts mass on every
     // class, so a -Infinity logit makes the loss +Infinity even if eps/C underflows
     double loss = eps < 1.0 ? (1.0 - eps) * wt * ((m - xt) + L) : 0.0;

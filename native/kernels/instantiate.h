@@ -10,11 +10,13 @@
 
 namespace logitkit {
 
-template <class V>
-Kernels<typename V::T> make_kernels() {
-  using SK = SoftmaxKernels<V>;
-  using CK = CrossEntropyKernels<V>;
-  Kernels<typename V::T> k{};
+template <class V, class X = typename V::T, class Y = X>
+Kernels<typename V::T, X, Y> make_kernels() {
+  using SK = SoftmaxKernels<V, X, Y>;
+  using CK = CrossEntropyKernels<V, X, Y>;
+  using GK = SigmoidKernels<V, X, Y>;
+  using DK = SelectKernels<V, X>;
+  Kernels<typename V::T, X, Y> k{};
   k.lanes = V::N;
   k.softmax_rows = &SK::rows;
   k.softmax_cols = &SK::cols;
@@ -27,22 +29,33 @@ Kernels<typename V::T> make_kernels() {
   k.dot = &CK::dot;
   k.ce_stats = &CK::stats;
   k.grad = &CK::grad;
-  k.exp = &SK::exp;
-  k.sigmoid = &SigmoidKernels<V>::sigmoid;
-  k.log_sigmoid = &SigmoidKernels<V>::log_sigmoid;
-  k.bce = &SigmoidKernels<V>::bce;
-  k.outside_unit = &SigmoidKernels<V>::outside_unit;
-  k.argmax = &SelectKernels<V>::argmax;
-  k.pass_index = &SelectKernels<V>::pass_index;
+  k.exp = &SoftmaxKernels<V>::exp;
+  k.convert = &SK::convert;
+  k.sigmoid = &GK::sigmoid;
+  k.log_sigmoid = &GK::log_sigmoid;
+  k.bce = &GK::bce;
+  k.outside_unit = &GK::outside_unit;
+  k.argmax = &DK::argmax;
+  k.pass_index = &DK::pass_index;
   k.sum_ge = &SelectKernels<V>::sum_ge;
-  k.group_floor = &SelectKernels<V>::group_floor;
-  k.block_max = &SelectKernels<V>::block_max;
+  k.group_floor = &DK::group_floor;
+  k.block_max = &DK::block_max;
   return k;
 }
 
 template <class VF, class VD>
 KernelTable make_table(const char* name) {
-  return KernelTable{name, make_kernels<VF>(), make_kernels<VD>()};
+  return KernelTable{name,
+                     make_kernels<VF>(),
+                     make_kernels<VD>(),
+                     make_kernels<VF, float, F16>(),
+                     make_kernels<VF, float, BF16>(),
+                     make_kernels<VF, F16, float>(),
+                     make_kernels<VF, F16, F16>(),
+                     make_kernels<VF, F16, BF16>(),
+                     make_kernels<VF, BF16, float>(),
+                     make_kernels<VF, BF16, F16>(),
+                     make_kernels<VF, BF16, BF16>()};
 }
 
 }  // namespace logitkit

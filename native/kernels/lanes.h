@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "common.h"
+#include "half.h"
 
 namespace logitkit {
 
@@ -145,12 +146,13 @@ struct Lanes {
   }
 
   // y[i..i+N) = f(i, k) over [0, n), k < N lanes (loaded with load_tail) at either end: plain
-  // stores, or (kStream) non-temporal ones from y's first register-aligned position on. y is
-  // aligned to sizeof(T) (a typed array's elements always are).
-  template <bool kStream, class F>
-  static LOGITKIT_INLINE void store_each(T* y, size_t n, const F& f) {
+  // stores, or (kStream, y of type T) non-temporal ones from y's first register-aligned position
+  // on. y is aligned to sizeof(Y) (a typed array's elements always are). Half-precision y (half.h)
+  // is converted a register at a time and stored normally.
+  template <bool kStream, class Y, class F>
+  static LOGITKIT_INLINE void store_each(Y* y, size_t n, const F& f) {
     size_t i = 0;
-    if constexpr (kStream) {
+    if constexpr (kStream && std::is_same_v<Y, T>) {
       const size_t mis = (reinterpret_cast<uintptr_t>(y) / sizeof(T)) % N;
       if (mis) {
         i = n < N - mis ? n : N - mis;
@@ -158,9 +160,9 @@ struct Lanes {
       }
       for (; i + N <= n; i += N) stream(y + i, f(i, N));
     } else {
-      for (; i + N <= n; i += N) V::store(y + i, f(i, N));
+      for (; i + N <= n; i += N) Mem<V>::store(y + i, f(i, N));
     }
-    if (i < n) V::store_tail(y + i, f(i, n - i), n - i);
+    if (i < n) Mem<V>::store_tail(y + i, f(i, n - i), n - i);
   }
 
   // The ISA's RowTile, or CopyTile.
@@ -168,6 +170,35 @@ struct Lanes {
     using RowTile = CopyTile<V>;
   };
   using Tile = typename std::conditional_t<HasRowTile<V>::value, V, Fallback>::RowTile;
+
+  // A tile of rows stored as X (a half type: converted a register at a time through a buffer of
+  // at most N * kMaxRow elements, in L1) or as T (straight through the tile).
+  template <size_t kMax, class X>
+  static LOGITKIT_INLINE void tile_load(const Tile& tile, size_t C, const X* x, size_t nl, T fill, R* v) {
+    if constexpr (std::is_same_v<X, T>) {
+      tile.template load<kMax>(x, nl, fill, v);
+    } else {
+      alignas(64) T buf[N * kMaxRow];
+      const size_t n = nl * C;
+      size_t i = 0;
+      for (; i + N <= n; i += N) V::store(buf + i, Mem<V>::load(x + i));
+      if (i < n) V::store_tail(buf + i, Mem<V>::load_tail(x + i, n - i, fill), n - i);
+      tile.template load<kMax>(buf, nl, fill, v);
+    }
+  }
+  template <size_t kMax, class Y>
+  static LOGITKIT_INLINE void tile_store(const Tile& tile, size_t C, Y* y, size_t nl, const R* v) {
+    if constexpr (std::is_same_v<Y, T>) {
+      tile.template store<kMax>(y, nl, v);
+    } else {
+      alignas(64) T buf[N * kMaxRow];
+      tile.template store<kMax>(buf, nl, v);
+      const size_t n = nl * C;
+      size_t i = 0;
+      for (; i + N <= n; i += N) Mem<V>::store(y + i, V::load(buf + i));
+      if (i < n) Mem<V>::store_tail(y + i, V::load_tail(buf + i, n - i, T(0)), n - i);
+    }
+  }
 };
 
 }  // namespace logitkit

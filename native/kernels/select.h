@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "common.h"
+#include "half.h"
 
 namespace logitkit {
 
@@ -21,10 +22,13 @@ enum class Pass : int {
   kOrdered = 2,  // x not NaN (smallest-first top-k while its k-th candidate is a NaN)
 };
 
-template <class V>
+// The row x is stored as X (T, or a half type of half.h read a register at a time); the
+// exponentials of sum_ge are always T.
+template <class V, class X = typename V::T>
 struct SelectKernels {
   using T = typename V::T;
   using R = typename V::R;
+  using M = Mem<V>;
   static constexpr size_t N = V::N;
   static constexpr unsigned kAll = N >= 32 ? ~0u : (1u << N) - 1u;
   static constexpr T kNegInf = -std::numeric_limits<T>::infinity();
@@ -37,11 +41,11 @@ struct SelectKernels {
 
   // The first i in [b, e) with x[i] NaN (bits: nan_bits) or x[i] >= v (bits: mask_ge), else e.
   template <bool kNaN>
-  static size_t first(const T* x, size_t b, size_t e, T v) {
+  static size_t first(const X* x, size_t b, size_t e, T v) {
     const R vv = V::set1(v);
     for (size_t i = b; i < e; i += N) {
       const size_t k = e - i < N ? e - i : N;
-      const R r = k == N ? V::load(x + i) : V::load_tail(x + i, k, T(0));
+      const R r = k == N ? M::load(x + i) : M::load_tail(x + i, k, T(0));
       const unsigned m = (kNaN ? nan_bits(r) : V::mask_ge(r, vv)) & tail_bits(k);
       if (m) return i + static_cast<size_t>(__builtin_ctz(m));
     }
@@ -50,7 +54,7 @@ struct SelectKernels {
 
   // The index of the largest of x[0..n) (n >= 1): the first maximum, or the first NaN. Four
   // registers a step, one NaN test (mask_unord) per pair of maxima.
-  static size_t argmax(const T* x, size_t n) {
+  static size_t argmax(const X* x, size_t n) {
     T best = kNegInf;
     size_t best_block = 0;
     for (size_t b = 0; b < n; b += kBlock) {
@@ -59,17 +63,17 @@ struct SelectKernels {
       unsigned nan = 0;
       size_t i = b;
       for (; i + 4 * N <= e; i += 4 * N) {
-        m0 = V::max(m0, V::load(x + i));
-        m1 = V::max(m1, V::load(x + i + N));
-        m2 = V::max(m2, V::load(x + i + 2 * N));
-        m3 = V::max(m3, V::load(x + i + 3 * N));
+        m0 = V::max(m0, M::load(x + i));
+        m1 = V::max(m1, M::load(x + i + N));
+        m2 = V::max(m2, M::load(x + i + 2 * N));
+        m3 = V::max(m3, M::load(x + i + 3 * N));
         // max(m, a) is NaN wherever a is (traits.md), so the maxima show a NaN entry at once,
         // tested on registers (testing the loaded entries made GCC load each of them twice)
         nan |= V::mask_unord(m0, m1) | V::mask_unord(m2, m3);
       }
       for (; i < e; i += N) {
         const size_t k = e - i < N ? e - i : N;
-        m0 = V::max(m0, k == N ? V::load(x + i) : V::load_tail(x + i, k, kNegInf));
+        m0 = V::max(m0, k == N ? M::load(x + i) : M::load_tail(x + i, k, kNegInf));
         nan |= V::mask_unord(m0, m0);
       }
       if (nan) return first<true>(x, b, e, T(0));
@@ -95,7 +99,7 @@ struct SelectKernels {
   }
 
   template <Pass kPass>
-  static size_t pass_impl(const T* x, size_t n, T t, uint32_t base, uint32_t* out, size_t cap, size_t* end) {
+  static size_t pass_impl(const X* x, size_t n, T t, uint32_t base, uint32_t* out, size_t cap, size_t* end) {
     const R vt = V::set1(t);
     size_t count = 0;
     // the survivors of one register at i, or false when they do not fit
@@ -111,17 +115,17 @@ struct SelectKernels {
       // register by register (from L1). Testing every register with a mask took 13.3 us a call on
       // a 1x128256 row (k = 50, argmax: 5.2 us); this 9.6-12.4 us (a noisy machine).
       for (; i + 8 * N <= n; i += 8 * N) {
-        R m0 = V::max(vt, V::load(x + i)), m1 = V::max(vt, V::load(x + i + N));
-        R m2 = V::max(vt, V::load(x + i + 2 * N)), m3 = V::max(vt, V::load(x + i + 3 * N));
+        R m0 = V::max(vt, M::load(x + i)), m1 = V::max(vt, M::load(x + i + N));
+        R m2 = V::max(vt, M::load(x + i + 2 * N)), m3 = V::max(vt, M::load(x + i + 3 * N));
         unsigned nan = V::mask_unord(m0, m1) | V::mask_unord(m2, m3);
-        m0 = V::max(m0, V::load(x + i + 4 * N));
-        m1 = V::max(m1, V::load(x + i + 5 * N));
-        m2 = V::max(m2, V::load(x + i + 6 * N));
-        m3 = V::max(m3, V::load(x + i + 7 * N));
+        m0 = V::max(m0, M::load(x + i + 4 * N));
+        m1 = V::max(m1, M::load(x + i + 5 * N));
+        m2 = V::max(m2, M::load(x + i + 6 * N));
+        m3 = V::max(m3, M::load(x + i + 7 * N));
         nan |= V::mask_unord(m0, m1) | V::mask_unord(m2, m3);
         if ((nan | V::mask_gt(V::max(V::max(m0, m1), V::max(m2, m3)), vt)) == 0) continue;
         for (size_t j = 0; j < 8; ++j) {
-          const unsigned m = passing<kPass>(V::load(x + i + j * N), vt);
+          const unsigned m = passing<kPass>(M::load(x + i + j * N), vt);
           if (m && !take(i + j * N, m)) {
             *end = i + j * N;
             return count;
@@ -131,8 +135,8 @@ struct SelectKernels {
     }
     // four registers a test: survivors are rare once t is near the k-th value
     for (; i + 4 * N <= n; i += 4 * N) {
-      const unsigned m0 = passing<kPass>(V::load(x + i), vt), m1 = passing<kPass>(V::load(x + i + N), vt);
-      const unsigned m2 = passing<kPass>(V::load(x + i + 2 * N), vt), m3 = passing<kPass>(V::load(x + i + 3 * N), vt);
+      const unsigned m0 = passing<kPass>(M::load(x + i), vt), m1 = passing<kPass>(M::load(x + i + N), vt);
+      const unsigned m2 = passing<kPass>(M::load(x + i + 2 * N), vt), m3 = passing<kPass>(M::load(x + i + 3 * N), vt);
       if ((m0 | m1 | m2 | m3) == 0) continue;
       const unsigned m[4] = {m0, m1, m2, m3};
       for (size_t j = 0; j < 4; ++j) {
@@ -144,7 +148,7 @@ struct SelectKernels {
     }
     for (; i < n; i += N) {
       const size_t k = n - i < N ? n - i : N;
-      const unsigned m = passing<kPass>(k == N ? V::load(x + i) : V::load_tail(x + i, k, t), vt) & tail_bits(k);
+      const unsigned m = passing<kPass>(k == N ? M::load(x + i) : M::load_tail(x + i, k, t), vt) & tail_bits(k);
       if (m && !take(i, m)) {
         *end = i;
         return count;
@@ -154,7 +158,7 @@ struct SelectKernels {
     return count;
   }
 
-  static size_t pass_index(const T* x, size_t n, T t, int pass, uint32_t base, uint32_t* out, size_t cap, size_t* end) {
+  static size_t pass_index(const X* x, size_t n, T t, int pass, uint32_t base, uint32_t* out, size_t cap, size_t* end) {
     switch (static_cast<Pass>(pass)) {
       case Pass::kAbove: return pass_impl<Pass::kAbove>(x, n, t, base, out, cap, end);
       case Pass::kBelow: return pass_impl<Pass::kBelow>(x, n, t, base, out, cap, end);
@@ -165,18 +169,18 @@ struct SelectKernels {
   // Per block of kMaxBlock registers of x[0..n), its maximum, into out[ceil(n / (kMaxBlock N))];
   // false (out then unspecified) when x holds a NaN. The loop of argmax, without its search.
   static constexpr size_t kMaxBlock = 16;
-  static bool block_max(const T* x, size_t n, T* out) {
+  static bool block_max(const X* x, size_t n, T* out) {
     constexpr size_t B = kMaxBlock * N;
     unsigned nan = 0;
     size_t b = 0, i = 0;
     for (; i + B <= n; i += B, ++b) {
-      R m0 = V::load(x + i), m1 = V::load(x + i + N), m2 = V::load(x + i + 2 * N), m3 = V::load(x + i + 3 * N);
+      R m0 = M::load(x + i), m1 = M::load(x + i + N), m2 = M::load(x + i + 2 * N), m3 = M::load(x + i + 3 * N);
       nan |= V::mask_unord(m0, m1) | V::mask_unord(m2, m3);
       for (size_t r = 4; r < kMaxBlock; r += 4) {
-        m0 = V::max(m0, V::load(x + i + r * N));
-        m1 = V::max(m1, V::load(x + i + (r + 1) * N));
-        m2 = V::max(m2, V::load(x + i + (r + 2) * N));
-        m3 = V::max(m3, V::load(x + i + (r + 3) * N));
+        m0 = V::max(m0, M::load(x + i + r * N));
+        m1 = V::max(m1, M::load(x + i + (r + 1) * N));
+        m2 = V::max(m2, M::load(x + i + (r + 2) * N));
+        m3 = V::max(m3, M::load(x + i + (r + 3) * N));
         nan |= V::mask_unord(m0, m1) | V::mask_unord(m2, m3);
       }
       out[b] = V::hmax(V::max(V::max(m0, m1), V::max(m2, m3)));
@@ -185,7 +189,7 @@ struct SelectKernels {
       R m = V::set1(kNegInf);
       for (; i < n; i += N) {
         const size_t k = n - i < N ? n - i : N;
-        m = V::max(m, k == N ? V::load(x + i) : V::load_tail(x + i, k, kNegInf));
+        m = V::max(m, k == N ? M::load(x + i) : M::load_tail(x + i, k, kNegInf));
         nan |= V::mask_unord(m, m);
       }
       out[b] = V::hmax(m);
@@ -197,14 +201,14 @@ struct SelectKernels {
   // elements): those maxima are `groups` distinct entries, so this is at most the groups-th
   // largest entry of x, a bound top-k can filter with from its first element. NaN when the runs
   // hold a NaN.
-  static T group_floor(const T* x, size_t groups, size_t regs) {
+  static T group_floor(const X* x, size_t groups, size_t regs) {
     T lo = std::numeric_limits<T>::infinity();
     for (size_t g = 0; g < groups; ++g) {
-      const T* p = x + g * regs * N;
-      R m = V::load(p);
+      const X* p = x + g * regs * N;
+      R m = M::load(p);
       unsigned nan = V::mask_unord(m, m);
       for (size_t r = 1; r < regs; ++r) {
-        m = V::max(m, V::load(p + r * N));
+        m = V::max(m, M::load(p + r * N));
         nan |= V::mask_unord(m, m);
       }
       if (nan) return std::numeric_limits<T>::quiet_NaN();

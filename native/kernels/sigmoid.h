@@ -39,11 +39,13 @@ template <class V>
 struct HasRecip<V, std::void_t<std::integral_constant<size_t, sizeof(V::recip(V::set1(typename V::T(1))))>>>
     : std::true_type {};
 
-template <class V>
+// Logits and targets stored as X, outputs as Y (table.h; half types converted a register at a time).
+template <class V, class X = typename V::T, class Y = X>
 struct SigmoidKernels {
   using T = typename V::T;
   using R = typename V::R;
   static constexpr size_t N = V::N;
+  using M = Mem<V>;
 
   // 1 / (2k + 1), k = 1..18, rounded to T: 2 atanh(u) = 2u + 2u^3 sum_k u^(2k-2) / (2k + 1). With
   // u <= 1/3 the first term left out is below 2^-30 (f32, 8 terms) / 2^-60 (f64, 18 terms) of 2u.
@@ -143,25 +145,25 @@ struct SigmoidKernels {
   }
 
   // software prefetch distance, in elements (2 KB)
-  static constexpr size_t kAhead = 2048 / sizeof(T);
+  static constexpr size_t kAhead = 2048 / sizeof(X);
 
   template <bool kLog, bool kStream>
-  static void elementwise(const T* x, T* y, size_t n) {
+  static void elementwise(const X* x, Y* y, size_t n) {
     Lanes<V>::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
       LOGITKIT_PREFETCH(x + i + kAhead);
-      const R v = k == N ? V::load(x + i) : V::load_tail(x + i, k, T(0));
+      const R v = k == N ? M::load(x + i) : M::load_tail(x + i, k, T(0));
       return kLog ? log_sigmoid_of(v) : sigmoid_of(v);
     });
     if (kStream) Lanes<V>::stream_fence();
   }
 
   // stream: write y with non-temporal stores (outputs far larger than the caches; see softmax.cc)
-  static void sigmoid(const T* x, T* y, size_t n, bool stream) {
+  static void sigmoid(const X* x, Y* y, size_t n, bool stream) {
     if (stream) elementwise<false, true>(x, y, n);
     else elementwise<false, false>(x, y, n);
   }
 
-  static void log_sigmoid(const T* x, T* y, size_t n, bool stream) {
+  static void log_sigmoid(const X* x, Y* y, size_t n, bool stream) {
     if (stream) elementwise<true, true>(x, y, n);
     else elementwise<true, false>(x, y, n);
   }
@@ -170,7 +172,7 @@ struct SigmoidKernels {
   // lanes past `valid` (a tail) contributing nothing. Adds the losses to acc; writes each loss to
   // out and the scaled gradient to g when those are given.
   static LOGITKIT_INLINE void bce_register(R x, R y, R w, R pw, R valid, typename V::Acc& acc, R& bad,
-                                           T* out, T* g, R gscale, size_t tail) {
+                                           Y* out, Y* g, R gscale, size_t tail) {
     const R zero = V::set1(T(0)), one = V::set1(T(1));
     bad = V::max(bad, V::sub(valid, in_unit(y)));  // 1 in a lane whose target is outside [0, 1]
     const R tiny = V::set1(std::numeric_limits<T>::denorm_min());
@@ -188,15 +190,15 @@ struct SigmoidKernels {
     const R loss = V::keep_if_ge(valid, one, V::mul(w, V::fma(V::add(c, b), lh, edge)));
     V::acc_add(acc, loss);
     if (out) {
-      if (tail) V::store_tail(out, loss, tail);
-      else V::store(out, loss);
+      if (tail) M::store_tail(out, loss, tail);
+      else M::store(out, loss);
     }
     if (g) {
       R s, sneg;
       sigmoid_pair(x, eh, el, s, sneg);
       const R gr = V::mul(V::mul(w, gscale), V::sub(V::mul(b, s), V::mul(c, sneg)));
-      if (tail) V::store_tail(g, gr, tail);
-      else V::store(g, gr);
+      if (tail) M::store_tail(g, gr, tail);
+      else M::store(g, gr);
     }
   }
 
@@ -207,18 +209,18 @@ struct SigmoidKernels {
   }
 
   // The index of the first of y[0..n) outside [0, 1] (NaN included), or n.
-  static size_t outside_unit(const T* y, size_t n) {
+  static size_t outside_unit(const X* y, size_t n) {
     constexpr size_t kBlock = 32 * N;
     const R one = V::set1(T(1));
     for (size_t b = 0; b < n; b += kBlock) {
       const size_t e = std::min(n, b + kBlock);
       R bad = V::set1(T(0));
       size_t i = b;
-      for (; i + N <= e; i += N) bad = V::max(bad, V::sub(one, in_unit(V::load(y + i))));
-      if (i < e) bad = V::max(bad, V::sub(one, in_unit(V::load_tail(y + i, e - i, T(0)))));
+      for (; i + N <= e; i += N) bad = V::max(bad, V::sub(one, in_unit(M::load(y + i))));
+      if (i < e) bad = V::max(bad, V::sub(one, in_unit(M::load_tail(y + i, e - i, T(0)))));
       if (V::hmax(bad) > T(0))
         for (size_t j = b; j < e; ++j)
-          if (!(y[j] >= T(0) && y[j] <= T(1))) return j;
+          if (!(widen(y[j]) >= T(0) && widen(y[j]) <= T(1))) return j;
     }
     return n;
   }
@@ -226,7 +228,7 @@ struct SigmoidKernels {
   // Sum of the losses of elements [i0, i1) (see BceArgs), their losses into a.out and gradient into
   // a.grad when given. Rows of C classes select the per-class weights. *bad is set when a target is
   // outside [0, 1] (the caller then discards the sum).
-  static DD bce(const BceArgs<T>& a, size_t i0, size_t i1, bool* bad_target) {
+  static DD bce(const BceArgs<T, X, Y>& a, size_t i0, size_t i1, bool* bad_target) {
     typename V::Acc acc = V::acc_zero();
     R bad = V::set1(T(0));
     T ones[N];  // a tail's valid lanes: load_tail(ones, t, 0)
@@ -247,13 +249,13 @@ struct SigmoidKernels {
         // the hardware prefetcher alone left a third of the time in load stalls (perf, 64 MB inputs)
         LOGITKIT_PREFETCH(a.x + i + j + kAhead);
         LOGITKIT_PREFETCH(a.y + i + j + kAhead);
-        bce_register(V::load(a.x + i + j), V::load(a.y + i + j), w ? V::load(w + j) : vone,
+        bce_register(M::load(a.x + i + j), M::load(a.y + i + j), w ? V::load(w + j) : vone,
                      pw ? V::load(pw + j) : vone, vone, acc, bad, a.out ? a.out + i + j : nullptr,
                      a.grad ? a.grad + i + j : nullptr, gscale, 0);
       }
       if (j < n) {
         const size_t t = n - j;
-        bce_register(V::load_tail(a.x + i + j, t, T(0)), V::load_tail(a.y + i + j, t, T(0)),
+        bce_register(M::load_tail(a.x + i + j, t, T(0)), M::load_tail(a.y + i + j, t, T(0)),
                      w ? V::load_tail(w + j, t, T(0)) : vone, pw ? V::load_tail(pw + j, t, T(0)) : vone,
                      V::load_tail(ones, t, T(0)), acc, bad, a.out ? a.out + i + j : nullptr,
                      a.grad ? a.grad + i + j : nullptr, gscale, t);

@@ -6,6 +6,10 @@
 // multiplies by 1/sum, carried as hi + lo so the product is rounded once. The row is in L1/L2 for
 // passes 2 and 3. Log-softmax replaces passes 2-3 by a sum-only pass and y = x - (s + log(sum)).
 //
+// Inputs are stored as X, outputs as Y: T itself, or a half type (half.h) converted a register at
+// a time on load and store, the arithmetic in T (float) throughout. Softmax with a half Y keeps
+// its exponentials in a T scratch row (SoftmaxArgs::scratch) instead of in y.
+//
 // Special values need no branch: a row whose maximum is +inf or -inf (all entries -inf), or NaN,
 // takes the exact path, where x - m is NaN for every element, and a NaN entry stays NaN through
 // either exponential into the sum, which then makes the whole row NaN, as PyTorch does. A -inf
@@ -14,34 +18,37 @@
 
 #include "common.h"
 #include "exp.h"
+#include "half.h"
 #include "lanes.h"
 #include "table.h"
 
 namespace logitkit {
 
-template <class V>
-struct SoftmaxKernels {
+// What depends on the input type only (also used by cross-entropy and the decisions).
+template <class V, class X = typename V::T>
+struct SoftmaxIn {
   using T = typename V::T;
   using R = typename V::R;
   using E = Exp<V>;
   using L = Lanes<V>;
+  using M = Mem<V>;
   static constexpr size_t N = V::N;
   static constexpr T kInf = std::numeric_limits<T>::infinity();
 
   static inline void split(DD d, T& hi, T& lo) { L::split(d, hi, lo); }
 
-  static T max(const T* x, size_t n) {
+  static T max(const X* x, size_t n) {
     R m0 = V::set1(-kInf), m1 = m0;
     size_t i = 0;
     for (; i + 2 * N <= n; i += 2 * N) {
-      m0 = V::max(m0, V::load(x + i));
-      m1 = V::max(m1, V::load(x + i + N));
+      m0 = V::max(m0, M::load(x + i));
+      m1 = V::max(m1, M::load(x + i + N));
     }
     if (i + N <= n) {
-      m0 = V::max(m0, V::load(x + i));
+      m0 = V::max(m0, M::load(x + i));
       i += N;
     }
-    if (i < n) m1 = V::max(m1, V::load_tail(x + i, n - i, -kInf));
+    if (i < n) m1 = V::max(m1, M::load_tail(x + i, n - i, -kInf));
     return V::hmax(V::max(m0, m1));
   }
 
@@ -77,18 +84,18 @@ struct SoftmaxKernels {
 
   // kFloor: exp_floored at vfloor; else exp_of<kTemp> with 1/temperature = ih + il.
   template <bool kTemp, bool kStore, bool kFloor>
-  static DD expsum_impl(const T* x, size_t n, R vm, R ih, R il, R vfloor, T* y) {
+  static DD expsum_impl(const X* x, size_t n, R vm, R ih, R il, R vfloor, T* y) {
     typename V::Acc acc = V::acc_zero();
     R negm = V::sub(V::set1(T(0)), vm);
     auto expv = [&](R v) { return kFloor ? exp_floored(v, vm, negm, vfloor) : exp_of<kTemp>(v, vm, negm, ih, il); };
     size_t i = 0;
     for (; i + N <= n; i += N) {
-      R e = expv(V::load(x + i));
+      R e = expv(M::load(x + i));
       if (kStore) V::store(y + i, e);
       V::acc_add(acc, e);
     }
     if (i < n) {
-      R e = expv(V::load_tail(x + i, n - i, -kInf));
+      R e = expv(M::load_tail(x + i, n - i, -kInf));
       if (kStore) V::store_tail(y + i, e, n - i);
       V::acc_add(acc, e);  // lanes past n hold exp(-inf - m) = 0
     }
@@ -99,7 +106,7 @@ struct SoftmaxKernels {
 
   // Sum of exp((x - m) * inv_temp), m subtracted exactly (TwoSum): the maximum's own term is
   // exactly 1, which cross-entropy needs for the digits of a loss near 0.
-  static DD expsum_m(const T* x, size_t n, T m, DD inv_temp, T* y) {
+  static DD expsum_m(const X* x, size_t n, T m, DD inv_temp, T* y) {
     T ih, il;
     split(inv_temp, ih, il);
     R vm = V::set1(m), vih = V::set1(ih), vil = V::set1(il);
@@ -145,17 +152,17 @@ struct SoftmaxKernels {
   }
 
   template <bool kStore>
-  static DD expsum_shift_impl(const T* x, size_t n, R vj, R vfloor, T* y, const T* pf = nullptr) {
+  static DD expsum_shift_impl(const X* x, size_t n, R vj, R vfloor, T* y, const X* pf = nullptr) {
     typename V::Acc acc = V::acc_zero();
     size_t i = 0;
     for (; i + N <= n; i += N) {
       if (pf) LOGITKIT_PREFETCH(pf + i);
-      R e = E::exp_minus_j(V::max(vfloor, V::load(x + i)), vj);
+      R e = E::exp_minus_j(V::max(vfloor, M::load(x + i)), vj);
       if (kStore) V::store(y + i, e);
       V::acc_add(acc, e);
     }
     if (i < n) {
-      R e = E::exp_minus_j(V::max(vfloor, V::load_tail(x + i, n - i, -kInf)), vj);
+      R e = E::exp_minus_j(V::max(vfloor, M::load_tail(x + i, n - i, -kInf)), vj);
       if (kStore) V::store_tail(y + i, e, n - i);
       V::acc_add(acc, e);  // lanes past n hold exp(floor - j ln 2) = 0
     }
@@ -163,7 +170,7 @@ struct SoftmaxKernels {
   }
 
   // pf: the next n elements to be read (the next row), prefetched on the fast path, or null
-  static ExpSum expsum(const T* x, size_t n, T m, DD inv_temp, T* y, const T* pf) {
+  static ExpSum expsum(const X* x, size_t n, T m, DD inv_temp, T* y, const X* pf) {
     const Shift sh = is_one(inv_temp) ? shift_for(m) : Shift{};
     if (!sh.ok) return ExpSum{expsum_m(x, n, m, inv_temp, y), DD{0.0, 0.0}};
     const R vj = V::set1(sh.j), vf = V::set1(sh.floor);
@@ -171,9 +178,26 @@ struct SoftmaxKernels {
     return ExpSum{sum, sh.off};
   }
 
+};
+
+template <class V, class X = typename V::T, class Y = X>
+struct SoftmaxKernels : SoftmaxIn<V, X> {
+  using B = SoftmaxIn<V, X>;
+  using typename B::E;
+  using typename B::L;
+  using typename B::M;
+  using typename B::R;
+  using typename B::T;
+  using B::expsum;
+  using B::is_one;
+  using B::kInf;
+  using B::max;
+  using B::split;
+  static constexpr size_t N = V::N;
+
   // y = src * f (src may be y); kStream: non-temporal stores
   template <bool kStream>
-  static void scale_to(const T* src, T* y, size_t n, DD f) {
+  static void scale_to(const T* src, Y* y, size_t n, DD f) {
     T fh, fl;
     split(f, fh, fl);
     const R vh = V::set1(fh), vl = V::set1(fl);
@@ -183,21 +207,21 @@ struct SoftmaxKernels {
     });
   }
 
-  static void scale(T* y, size_t n, DD f) { scale_to<false>(y, y, n, f); }
+  static void scale(T* y, size_t n, DD f) { SoftmaxKernels<V, T, T>::template scale_to<false>(y, y, n, f); }
 
   template <bool kTemp>
-  static void expscale_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R fh, R fl) {
+  static void expscale_impl(const X* x, Y* y, size_t n, R vm, R ih, R il, R fh, R fl) {
     const R negm = V::sub(V::set1(T(0)), vm);
     auto one = [&](R v) {
-      const R e = exp_of<kTemp>(v, vm, negm, ih, il);
+      const R e = B::template exp_of<kTemp>(v, vm, negm, ih, il);
       return V::fma(e, fh, V::mul(e, fl));
     };
     size_t i = 0;
-    for (; i + N <= n; i += N) V::store(y + i, one(V::load(x + i)));
-    if (i < n) V::store_tail(y + i, one(V::load_tail(x + i, n - i, -kInf)), n - i);
+    for (; i + N <= n; i += N) M::store(y + i, one(M::load(x + i)));
+    if (i < n) M::store_tail(y + i, one(M::load_tail(x + i, n - i, -kInf)), n - i);
   }
 
-  static void expscale(const T* x, T* y, size_t n, T m, DD inv_temp, DD f) {
+  static void expscale(const X* x, Y* y, size_t n, T m, DD inv_temp, DD f) {
     T ih, il, fh, fl;
     split(inv_temp, ih, il);
     split(f, fh, fl);
@@ -220,10 +244,10 @@ struct SoftmaxKernels {
 
   // (x - m) * inv_temp - lse with a temperature (without one: logwrite_shift_impl)
   template <bool kStream>
-  static void logwrite_temp_impl(const T* x, T* y, size_t n, R vm, R ih, R il, R lh, R ll) {
+  static void logwrite_temp_impl(const X* x, Y* y, size_t n, R vm, R ih, R il, R lh, R ll) {
     const R negm = V::sub(V::set1(T(0)), vm);
     L::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
-      const R v = k == N ? V::load(x + i) : V::load_tail(x + i, k, T(0));
+      const R v = k == N ? M::load(x + i) : M::load_tail(x + i, k, T(0));
       return log_of<true>(v, vm, negm, ih, il, lh, ll);
     });
   }
@@ -231,15 +255,15 @@ struct SoftmaxKernels {
   // y = x - c with c = m + lse as hi + lo: two roundings, within an ulp of y (the difference
   // x - c_hi is exact wherever x is close to c, i.e. for the log-probabilities near 0).
   template <bool kStream>
-  static void logwrite_shift_impl(const T* x, T* y, size_t n, R ch, R cl) {
+  static void logwrite_shift_impl(const X* x, Y* y, size_t n, R ch, R cl) {
     L::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
-      const R v = k == N ? V::load(x + i) : V::load_tail(x + i, k, T(0));
+      const R v = k == N ? M::load(x + i) : M::load_tail(x + i, k, T(0));
       return V::sub(V::sub(v, ch), cl);
     });
   }
 
   template <bool kStream>
-  static void logwrite_to(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse) {
+  static void logwrite_to(const X* x, Y* y, size_t n, T m, DD inv_temp, DD lse) {
     T ih, il, lh, ll;
     if (is_one(inv_temp)) {
       split(dd_add(DD{static_cast<double>(m), 0.0}, lse), lh, ll);
@@ -250,7 +274,7 @@ struct SoftmaxKernels {
     logwrite_temp_impl<kStream>(x, y, n, V::set1(m), V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
   }
 
-  static void logwrite(const T* x, T* y, size_t n, T m, DD inv_temp, DD lse) {
+  static void logwrite(const X* x, Y* y, size_t n, T m, DD inv_temp, DD lse) {
     logwrite_to<false>(x, y, n, m, inv_temp, lse);
   }
 
@@ -261,11 +285,11 @@ struct SoftmaxKernels {
 
   // kMax >= C bounds the loops over the classes (see for_each_below).
   template <bool kTemp, size_t kMax>
-  static void short_tile(const SoftmaxArgs<T>& a, const typename L::Tile& tile, const T* x, T* y, size_t nl,
+  static void short_tile(const SoftmaxArgs<T, X, Y>& a, const typename L::Tile& tile, const X* x, Y* y, size_t nl,
                          R vih, R vil) {
     const size_t C = a.C;
     R v[kMax];
-    tile.template load<kMax>(x, nl, -kInf, v);  // lanes past nl: rows of -inf, NaN throughout, never stored
+    L::template tile_load<kMax>(tile, C, x, nl, -kInf, v);  // lanes past nl: rows of -inf, NaN throughout, never stored
     R vm = V::set1(-kInf);
     for_each_below<kMax>(C, [&](size_t c) { vm = V::max(vm, v[c]); });
     const R negm = V::sub(V::set1(T(0)), vm);
@@ -273,21 +297,21 @@ struct SoftmaxKernels {
     R h, l;
     if (!a.log) {
       for_each_below<kMax>(C, [&](size_t c) {
-        v[c] = exp_of<kTemp>(v[c], vm, negm, vih, vil);
+        v[c] = B::template exp_of<kTemp>(v[c], vm, negm, vih, vil);
         V::acc_add(acc, v[c]);
       });
       L::recip(acc, h, l);
       for_each_below<kMax>(C, [&](size_t c) { v[c] = V::fma(v[c], h, V::mul(v[c], l)); });
     } else {
-      for_each_below<kMax>(C, [&](size_t c) { V::acc_add(acc, exp_of<kTemp>(v[c], vm, negm, vih, vil)); });
+      for_each_below<kMax>(C, [&](size_t c) { V::acc_add(acc, B::template exp_of<kTemp>(v[c], vm, negm, vih, vil)); });
       L::log(acc, h, l);
       for_each_below<kMax>(C, [&](size_t c) { v[c] = log_of<kTemp>(v[c], vm, negm, vih, vil, h, l); });
     }
-    tile.template store<kMax>(y, nl, v);
+    L::template tile_store<kMax>(tile, C, y, nl, v);
   }
 
   template <bool kTemp, size_t kMax>
-  static void short_loop(const SoftmaxArgs<T>& a, size_t rows, R vih, R vil) {
+  static void short_loop(const SoftmaxArgs<T, X, Y>& a, size_t rows, R vih, R vil) {
     const size_t C = a.C;
     const typename L::Tile tile(C);
     for (size_t r0 = 0; r0 < rows; r0 += N) {
@@ -297,7 +321,7 @@ struct SoftmaxKernels {
   }
 
   template <bool kTemp>
-  static void short_rows_impl(const SoftmaxArgs<T>& a, size_t rows) {
+  static void short_rows_impl(const SoftmaxArgs<T, X, Y>& a, size_t rows) {
     T ih, il;
     split(a.inv_temp, ih, il);
     const R vih = V::set1(ih), vil = V::set1(il);
@@ -307,7 +331,7 @@ struct SoftmaxKernels {
     else short_loop<kTemp, kShortRow>(a, rows, vih, vil);
   }
 
-  static void short_rows(const SoftmaxArgs<T>& a, size_t rows) {
+  static void short_rows(const SoftmaxArgs<T, X, Y>& a, size_t rows) {
     if (is_one(a.inv_temp)) short_rows_impl<false>(a, rows);
     else short_rows_impl<true>(a, rows);
   }
@@ -318,16 +342,18 @@ struct SoftmaxKernels {
   static constexpr size_t kPrefetchAbove = size_t{1} << 20;
 
   template <bool kStream>
-  static void rows_impl(const SoftmaxArgs<T>& a, size_t rows) {
+  static void rows_impl(const SoftmaxArgs<T, X, Y>& a, size_t rows) {
     const size_t C = a.C;
-    const bool prefetch = rows * C * sizeof(T) > kPrefetchAbove;
+    const bool prefetch = rows * C * sizeof(X) > kPrefetchAbove;
     for (size_t r = 0; r < rows; ++r) {
-      const T* x = a.x + r * C;
-      T* y = a.y + r * C;
+      const X* x = a.x + r * C;
+      Y* y = a.y + r * C;
       T m = max(x, C);
-      const T* next = prefetch && r + 1 < rows ? x + C : nullptr;
+      const X* next = prefetch && r + 1 < rows ? x + C : nullptr;
       if (!a.log) {
-        T* e = kStream ? a.scratch : y;
+        T* e;
+        if constexpr (std::is_same_v<Y, T>) e = kStream ? a.scratch : y;
+        else e = a.scratch;
         scale_to<kStream>(e, y, C, dd_recip(expsum(x, C, m, a.inv_temp, e, next).sum));
       } else {
         const ExpSum s = expsum(x, C, m, a.inv_temp, nullptr, next);
@@ -337,7 +363,7 @@ struct SoftmaxKernels {
     if (kStream) L::stream_fence();
   }
 
-  static void rows(const SoftmaxArgs<T>& a, size_t rows) {
+  static void rows(const SoftmaxArgs<T, X, Y>& a, size_t rows) {
     const size_t C = a.C;
     if (C == 0) return;
     if (C < kShortRow && N > 1) return short_rows(a, rows);
@@ -348,14 +374,17 @@ struct SoftmaxKernels {
   // Column kernel: `nl` <= N adjacent reductions at once, lane j reading x[c*stride + j]. Serves a
   // reduction over a non-last axis (stride = product of the later dimensions).
   template <bool kTemp>
-  static void cols_impl(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
+  static void cols_impl(const SoftmaxArgs<T, X, Y>& a, size_t stride, size_t nl) {
     const size_t C = a.C;
     const bool full = nl == N;
-    auto ld = [&](const T* p, T fill) { return full ? V::load(p) : V::load_tail(p, nl, fill); };
-    auto st = [&](T* p, R v) {
-      if (full) V::store(p, v);
-      else V::store_tail(p, v, nl);
+    auto ld = [&](const auto* p, T fill) { return full ? M::load(p) : M::load_tail(p, nl, fill); };
+    auto st = [&](Y* p, R v) {
+      if (full) M::store(p, v);
+      else M::store_tail(p, v, nl);
     };
+    // Softmax into a half y takes its exponentials again from x in the last pass (recomputed, not
+    // rounded to half and read back).
+    constexpr bool kKeep = std::is_same_v<Y, T>;
     T ih, il;
     split(a.inv_temp, ih, il);
     const R vih = V::set1(ih), vil = V::set1(il);
@@ -364,8 +393,8 @@ struct SoftmaxKernels {
     const R negm = V::sub(V::set1(T(0)), vm);
     typename V::Acc acc = V::acc_zero();
     for (size_t c = 0; c < C; ++c) {
-      R e = exp_of<kTemp>(ld(a.x + c * stride, -kInf), vm, negm, vih, vil);
-      if (!a.log) st(a.y + c * stride, e);
+      R e = B::template exp_of<kTemp>(ld(a.x + c * stride, -kInf), vm, negm, vih, vil);
+      if (kKeep && !a.log) st(a.y + c * stride, e);
       V::acc_add(acc, e);
     }
     R vh, vl;
@@ -373,7 +402,9 @@ struct SoftmaxKernels {
     else L::recip(acc, vh, vl);
     if (!a.log) {
       for (size_t c = 0; c < C; ++c) {
-        R v = ld(a.y + c * stride, T(0));
+        R v;
+        if constexpr (kKeep) v = ld(a.y + c * stride, T(0));
+        else v = B::template exp_of<kTemp>(ld(a.x + c * stride, -kInf), vm, negm, vih, vil);
         st(a.y + c * stride, V::fma(v, vh, V::mul(v, vl)));
       }
     } else {
@@ -382,14 +413,20 @@ struct SoftmaxKernels {
     }
   }
 
-  static void cols_impl_dispatch(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
+  static void cols_impl_dispatch(const SoftmaxArgs<T, X, Y>& a, size_t stride, size_t nl) {
     if (is_one(a.inv_temp)) cols_impl<false>(a, stride, nl);
     else cols_impl<true>(a, stride, nl);
   }
 
-  static void cols(const SoftmaxArgs<T>& a, size_t stride, size_t nl) {
+  static void cols(const SoftmaxArgs<T, X, Y>& a, size_t stride, size_t nl) {
     if (a.C == 0 || nl == 0) return;
     cols_impl_dispatch(a, stride, nl);
+  }
+
+  static void convert(const X* x, Y* y, size_t n) {
+    size_t i = 0;
+    for (; i + N <= n; i += N) M::store(y + i, M::load(x + i));
+    if (i < n) M::store_tail(y + i, M::load_tail(x + i, n - i, T(0)), n - i);
   }
 
   static void exp(const T* x, T* y, size_t n) {

@@ -14,8 +14,9 @@ namespace {
 
 // Reduction over a non-last class axis: tiles of up to 16 columns of one outer index are gathered
 // into contiguous rows, run through the row kernel, and the gradient is scattered back.
-template <class T>
-void cross_entropy_strided(const Kernels<T>& k, const CrossEntropyInput<T>& in,
+// Half-precision inputs and outputs are converted into and out of the (float32) tiles.
+template <class T, class X, class Y>
+void cross_entropy_strided(const Kernels<T>& k, const CrossEntropyInput<T, X, Y>& in,
                            const CrossEntropyArgs<T>& base) {
   const Dims d = in.d;
   const size_t C = d.C, inner = d.inner;
@@ -26,9 +27,9 @@ void cross_entropy_strided(const Kernels<T>& k, const CrossEntropyInput<T>& in,
     for (size_t u = u0; u < u1; ++u) {
       const size_t o = u / tiles, j0 = (u % tiles) * tw, nw = std::min(tw, inner - j0);
       const size_t base_off = o * C * inner + j0;
-      auto gather = [&](const T* src, T* dst) {
+      auto gather = [&](const X* src, T* dst) {
         for (size_t c = 0; c < C; ++c)
-          for (size_t j = 0; j < nw; ++j) dst[j * C + c] = src[base_off + c * inner + j];
+          for (size_t j = 0; j < nw; ++j) dst[j * C + c] = widen(src[base_off + c * inner + j]);
       };
       gather(in.x, xt.data());
       if (in.prob) gather(in.prob, qt.data());
@@ -42,7 +43,7 @@ void cross_entropy_strided(const Kernels<T>& k, const CrossEntropyInput<T>& in,
       k.cross_entropy_rows(a, nw);
       if (in.grad)
         for (size_t c = 0; c < C; ++c)
-          for (size_t j = 0; j < nw; ++j) in.grad[base_off + c * inner + j] = gt[j * C + c];
+          for (size_t j = 0; j < nw; ++j) in.grad[base_off + c * inner + j] = narrow<Y>(gt[j * C + c]);
     }
   });
 }
@@ -51,8 +52,8 @@ void cross_entropy_strided(const Kernels<T>& k, const CrossEntropyInput<T>& in,
 // statistics (one read of its logits); the merge brings a row's chunks to its maximum M in chunk
 // order and computes the loss; pass 2 writes the gradient of each chunk. Chunk boundaries depend on
 // C only: the same bits for any thread count, and one huge row keeps every core busy.
-template <class T>
-void cross_entropy_long_rows(const Kernels<T>& k, const CrossEntropyArgs<T>& a, size_t rows) {
+template <class T, class X, class Y>
+void cross_entropy_long_rows(const Kernels<T, X, Y>& k, const CrossEntropyArgs<T, X, Y>& a, size_t rows) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
   const size_t C = a.C, nch = (C + kChunk - 1) / kChunk;
@@ -88,8 +89,8 @@ void cross_entropy_long_rows(const Kernels<T>& k, const CrossEntropyArgs<T>& a, 
       if (p.m == kNegInf) {
         size_t c0, n;
         chunk(u, c0, n);
-        const T* x = a.x + r * C + c0;
-        for (size_t i = 0; i < n; ++i) nan |= std::isnan(x[i]);
+        const X* x = a.x + r * C + c0;
+        for (size_t i = 0; i < n; ++i) nan |= std::isnan(widen(x[i]));
         continue;
       }
       nan |= std::isnan(p.m) || std::isnan(p.s.hi);
@@ -104,7 +105,7 @@ void cross_entropy_long_rows(const Kernels<T>& k, const CrossEntropyArgs<T>& a, 
         size_t c0, n;
         chunk(u, c0, n);
         if (p.m == kNegInf) {  // its sums from M (+inf terms, as in a row kernel) and its weights
-          const T* x = a.x + r * C + c0;
+          const X* x = a.x + r * C + c0;
           if (smooth) {
             const DotSums d = k.dot(x, n, M, weights(c0), nullptr);
             st.d0 += d.d;
@@ -134,23 +135,23 @@ void cross_entropy_long_rows(const Kernels<T>& k, const CrossEntropyArgs<T>& a, 
     const size_t r = u / nch;
     size_t c0, n;
     chunk(u, c0, n);
-    T* g = a.grad + r * C + c0;
+    Y* g = a.grad + r * C + c0;
     if (ce_ignored(a, r)) {
-      std::fill(g, g + n, T(0));
+      std::fill(g, g + n, narrow<Y>(T(0)));
       return;
     }
     const CrossEntropyGradPlan& p = plan[r];
     k.grad(a.x + r * C + c0, g, n, whole[r].m, p.f, p.beta, p.gamma, weights(c0), probs(r, c0));
-    if (p.has_t && p.t >= c0 && p.t < c0 + n) g[p.t - c0] = static_cast<T>(p.gt);
+    if (p.has_t && p.t >= c0 && p.t < c0 + n) g[p.t - c0] = narrow<Y>(static_cast<T>(p.gt));
   };
   for_chunked_rows(rows, nch, pass1, merge, pass2);
 }
 
 }  // namespace
 
-template <class T>
-double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
-  const Kernels<T>& k = kernels_of<T>(table);
+template <class T, class X, class Y>
+double cross_entropy(const KernelTable& table, const CrossEntropyInput<T, X, Y>& in) {
+  const Kernels<T, X, Y>& k = kernels_of<T, X, Y>(table);
   const Dims d = in.d;
   const size_t rows = d.rows(), C = d.C;
 
@@ -179,14 +180,14 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
   if (C > 0) loss.resize(rows);
   else loss.assign(rows, 0.0);
   if (C > 0 && rows > 0) {
-    const CrossEntropyArgs<T> base{in.x,           C,          in.target, in.prob, in.weight,
-                                   in.smoothing,   weight_sum, loss.data(), in.grad, grad_scale};
+    const CrossEntropyArgs<T, X, Y> base{in.x,         C,          in.target,   in.prob, in.weight,
+                                         in.smoothing, weight_sum, loss.data(), in.grad, grad_scale};
     if (d.inner == 1 && C > kChunk) {
       cross_entropy_long_rows(k, base, rows);
     } else if (d.inner == 1) {
       const size_t grain = std::max<size_t>(1, kGrainElements / C);
       parallel_for(rows, grain, [&](size_t r0, size_t r1) {
-        CrossEntropyArgs<T> a = base;
+        CrossEntropyArgs<T, X, Y> a = base;
         a.x = in.x + r0 * C;
         a.target = in.target ? in.target + r0 : nullptr;
         a.prob = in.prob ? in.prob + r0 * C : nullptr;
@@ -195,12 +196,14 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
         k.cross_entropy_rows(a, r1 - r0);
       });
     } else {
-      cross_entropy_strided(k, in, base);
+      const CrossEntropyArgs<T> tiles{nullptr,      C,          in.target,   nullptr, in.weight,
+                                      in.smoothing, weight_sum, loss.data(), nullptr, grad_scale};
+      cross_entropy_strided(kernels_of<T>(table), in, tiles);
     }
   }
 
   if (in.reduction == Reduction::None) {
-    for (size_t r = 0; r < rows; ++r) in.out[r] = static_cast<T>(loss[r]);
+    for (size_t r = 0; r < rows; ++r) in.out[r] = narrow<Y>(static_cast<T>(loss[r]));
     return std::numeric_limits<double>::quiet_NaN();
   }
   // The sum of the losses (of any sign with weights; NaN and +-Infinity included) by the SIMD
@@ -213,6 +216,9 @@ double cross_entropy(const KernelTable& table, const CrossEntropyInput<T>& in) {
 
 template double cross_entropy<float>(const KernelTable&, const CrossEntropyInput<float>&);
 template double cross_entropy<double>(const KernelTable&, const CrossEntropyInput<double>&);
+#define LOGITKIT_HALF_CE(X, Y) \
+  template double cross_entropy<float, X, Y>(const KernelTable&, const CrossEntropyInput<float, X, Y>&);
+LOGITKIT_FOR_HALF_PAIRS(LOGITKIT_HALF_CE)
 
 template <class I>
 size_t convert_targets(const I* t, size_t n, int64_t C, int64_t ignore, int64_t* out) {

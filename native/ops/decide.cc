@@ -26,6 +26,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -138,8 +139,8 @@ struct ThreadBuffers {
 // 2.0-2.4x argmax's time there; this takes 1.53-1.55x (7.9 vs 5.2 us on a Zen 4). Returns false,
 // having done nothing that counts, when it does not apply: fewer than 8k blocks, a NaN in the row, a T0 of
 // -inf, or more candidates than its buffer holds (ties at T0).
-template <class T>
-bool topk_blocked(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t k, TopKBuffers<T>& bufs) {
+template <class T, class X, class Y>
+bool topk_blocked(const Kernels<T, X, Y>& K, const X* row, size_t b, size_t e, size_t k, TopKBuffers<T>& bufs) {
   const size_t n = e - b, B = 16 * K.lanes, nb = (n + B - 1) / B;
   if (nb < 8 * k) return false;
   bufs.bmax.resize(nb);
@@ -162,7 +163,7 @@ bool topk_blocked(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
   using Key = typename KeyOf<T>::K;
   std::vector<Key>& keys = bufs.keys;
   keys.resize(size);
-  for (size_t j = 0; j < size; ++j) keys[j] = rank_key(row[bufs.idx[j]], bufs.idx[j], true);
+  for (size_t j = 0; j < size; ++j) keys[j] = rank_key(widen(row[bufs.idx[j]]), bufs.idx[j], true);
   std::nth_element(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k - 1), keys.end(), std::greater<Key>());
   std::sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k), std::greater<Key>());
   return true;
@@ -171,8 +172,8 @@ bool topk_blocked(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
 // The best min(k, e - b) entries of row[b, e) in rank order, as keys in bufs.keys[0..k); returns
 // that count. While t is the worst of the k kept, only the entries that beat t are looked at: one
 // comparison per register (pass_index), and a cut back to k (nth_element) when the buffer fills.
-template <class T>
-size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t k, bool largest, TopKBuffers<T>& bufs) {
+template <class T, class X, class Y>
+size_t topk_range(const Kernels<T, X, Y>& K, const X* row, size_t b, size_t e, size_t k, bool largest, TopKBuffers<T>& bufs) {
   using Key = typename KeyOf<T>::K;
   const size_t n = e - b;
   if (k > n) k = n;
@@ -181,7 +182,7 @@ size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
   const std::greater<Key> better;
   if (n <= 4 * k + 64) {
     keys.resize(n);
-    for (size_t i = 0; i < n; ++i) keys[i] = rank_key(row[b + i], static_cast<uint32_t>(b + i), largest);
+    for (size_t i = 0; i < n; ++i) keys[i] = rank_key(widen(row[b + i]), static_cast<uint32_t>(b + i), largest);
     std::partial_sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k), keys.end(), better);
     return k;
   }
@@ -206,7 +207,7 @@ size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
     if (seeded) t = std::nextafter(t0, -std::numeric_limits<T>::infinity());
   }
   if (!seeded) {
-    for (size_t i = 0; i < k; ++i) keys[i] = rank_key(row[b + i], static_cast<uint32_t>(b + i), largest);
+    for (size_t i = 0; i < k; ++i) keys[i] = rank_key(widen(row[b + i]), static_cast<uint32_t>(b + i), largest);
     cut(k);
     size = k;
     pos = b + k;
@@ -214,7 +215,7 @@ size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
   while (pos < e) {
     Pass pass = Pass::kAbove;
     if (size >= k) {
-      t = row[index_of(keys[k - 1])];  // the worst of the k kept
+      t = widen(row[index_of(keys[k - 1])]);  // the worst of the k kept
       if (largest) {
         if (is_nan(t)) break;  // k NaNs: every later entry loses
       } else {
@@ -225,7 +226,7 @@ size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
     const size_t got = K.pass_index(row + pos, e - pos, t, static_cast<int>(pass), static_cast<uint32_t>(pos),
                                     bufs.idx.data(), cap - size, &end);
     pos += end;
-    for (size_t j = 0; j < got; ++j) keys[size + j] = rank_key(row[bufs.idx[j]], bufs.idx[j], largest);
+    for (size_t j = 0; j < got; ++j) keys[size + j] = rank_key(widen(row[bufs.idx[j]]), bufs.idx[j], largest);
     size += got;
     if (got && size >= k) {
       cut(size);
@@ -234,7 +235,7 @@ size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
   }
   if (size < k) {  // cannot happen (k entries reach the bound); kept as the dense path
     keys.resize(n);
-    for (size_t i = 0; i < n; ++i) keys[i] = rank_key(row[b + i], static_cast<uint32_t>(b + i), largest);
+    for (size_t i = 0; i < n; ++i) keys[i] = rank_key(widen(row[b + i]), static_cast<uint32_t>(b + i), largest);
     std::partial_sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(k), keys.end(), better);
     return k;
   }
@@ -243,8 +244,8 @@ size_t topk_range(const Kernels<T>& K, const T* row, size_t b, size_t e, size_t 
 }
 
 // The top-k of a whole row, split in chunks over the pool when `split` (rows < threads).
-template <class T>
-size_t topk_row(const Kernels<T>& K, const T* row, size_t C, size_t k, bool largest, TopKBuffers<T>& bufs, bool split) {
+template <class T, class X, class Y>
+size_t topk_row(const Kernels<T, X, Y>& K, const X* row, size_t C, size_t k, bool largest, TopKBuffers<T>& bufs, bool split) {
   if (!split) return topk_range(K, row, 0, C, k, largest, bufs);
   const size_t nch = (C + kChunk - 1) / kChunk;
   std::vector<TopKBuffers<T>> parts(nch);
@@ -262,8 +263,8 @@ size_t topk_row(const Kernels<T>& K, const T* row, size_t C, size_t k, bool larg
   return kk;
 }
 
-template <class T>
-size_t argmax_row(const Kernels<T>& K, const T* row, size_t C, bool split) {
+template <class T, class X, class Y>
+size_t argmax_row(const Kernels<T, X, Y>& K, const X* row, size_t C, bool split) {
   if (!split) return K.argmax(row, C);
   const size_t nch = (C + kChunk - 1) / kChunk;
   std::vector<uint32_t> best(nch);
@@ -273,7 +274,7 @@ size_t argmax_row(const Kernels<T>& K, const T* row, size_t C, bool split) {
       best[c] = static_cast<uint32_t>(b + K.argmax(row + b, std::min(kChunk, C - b)));
     }
   });
-  auto key = [&](uint32_t i) { return rank_key(row[i], i, true); };
+  auto key = [&](uint32_t i) { return rank_key(widen(row[i]), i, true); };
   uint32_t win = best[0];
   for (size_t c = 1; c < nch; ++c)
     if (key(best[c]) > key(win)) win = best[c];
@@ -287,12 +288,14 @@ static inline DD scaled_diff(double x, double m, DD it) {
   return DD{p, std::fma(d.hi, it.hi, -p) + d.hi * it.lo + d.lo * it.hi};
 }
 
-// The softmax, log-softmax or sigmoid of a row's chosen entries (values holds the entries).
-template <class T>
-void finish_values(const Kernels<T>& K, const T* row, size_t C, T* values, size_t k, TopKMode mode, DD it) {
+// The softmax, log-softmax or sigmoid of a row's chosen entries (values holds the entries). KT:
+// the kernels of T data (values).
+template <class T, class X, class Y>
+void finish_values(const Kernels<T, X, Y>& K, const Kernels<T>& KT, const X* row, size_t C, T* values, size_t k,
+                   TopKMode mode, DD it) {
   if (mode == TopKMode::Logits) return;
   if (mode == TopKMode::Sigmoid) {
-    K.sigmoid(values, values, k, false);
+    KT.sigmoid(values, values, k, false);
     return;
   }
   const T m = K.max(row, C);
@@ -411,32 +414,33 @@ T at_least(double v) {
   return t;
 }
 
-template <class T>
+template <class T, class X, class Y>
 struct Sampler {
-  const Kernels<T>& K;
+  const Kernels<T, X, Y>& K;
+  const Kernels<T>& KT;  // for T data (the exponentials)
   const SampleParams& p;
   DD it;
 
   static constexpr size_t kBlock = 2048;
 
   // The chosen class of row[0..C) for uniform u, or -1; *lp its log-probability.
-  int32_t draw(const T* row, size_t C, double u, double* lp, TopKBuffers<T>& bufs, std::vector<T>& e,
+  int32_t draw(const X* row, size_t C, double u, double* lp, TopKBuffers<T>& bufs, std::vector<T>& e,
                std::vector<std::pair<uint32_t, double>>& kept) const {
     *lp = std::numeric_limits<double>::quiet_NaN();
     if (p.top_k != 0 && p.top_k < C) return draw_top_k(row, C, u, lp, bufs, kept);
     return draw_full(row, C, u, lp, bufs.idx, e);
   }
 
-  int32_t draw_top_k(const T* row, size_t C, double u, double* lp, TopKBuffers<T>& bufs,
+  int32_t draw_top_k(const X* row, size_t C, double u, double* lp, TopKBuffers<T>& bufs,
                      std::vector<std::pair<uint32_t, double>>& kept) const {
     const size_t k = topk_range(K, row, 0, C, p.top_k, true, bufs);
-    const double m = static_cast<double>(row[index_of(bufs.keys[0])]);
+    const double m = static_cast<double>(widen(row[index_of(bufs.keys[0])]));
     if (is_nan(m) || std::isinf(m)) return -1;  // NaN (ranked first), +inf, or only -inf
     kept.resize(k);
     double S = 0.0;
     for (size_t j = 0; j < k; ++j) {
       const uint32_t i = index_of(bufs.keys[j]);
-      const double v = static_cast<double>(row[i]);
+      const double v = static_cast<double>(widen(row[i]));
       const double w = v == -INFINITY ? 0.0 : exp_diff(v, m, it, DD{0.0, 0.0});
       kept[j] = {i, w};
       S += w;
@@ -472,12 +476,12 @@ struct Sampler {
       if (c > target) break;
     }
     const uint32_t cls = kept[chosen].first;
-    const DD lw = scaled_diff(static_cast<double>(row[cls]), m, it);
+    const DD lw = scaled_diff(static_cast<double>(widen(row[cls])), m, it);
     *lp = (lw.hi - std::log(Sk)) + lw.lo;
     return static_cast<int32_t>(cls);
   }
 
-  int32_t draw_full(const T* row, size_t C, double u, double* lp, std::vector<uint32_t>& buf, std::vector<T>& ev) const {
+  int32_t draw_full(const X* row, size_t C, double u, double* lp, std::vector<uint32_t>& buf, std::vector<T>& ev) const {
     T* e = ev.data();
     const T m = K.max(row, C);
     const ExpSum es = K.expsum(row, C, m, it, e, nullptr);
@@ -486,7 +490,7 @@ struct Sampler {
     Cut<T> cut{T(0), C};
     if (p.top_p < 1.0) cut = top_mass(e, C, p.top_p * S, buf);
     if (p.min_p > 0.0) {
-      const T tm = at_least<T>(p.min_p * static_cast<double>(K.max(e, C)));
+      const T tm = at_least<T>(p.min_p * static_cast<double>(KT.max(e, C)));
       if (tm > cut.tau) cut = Cut<T>{tm, C};
     }
     const T tau_up = std::nextafter(cut.tau, std::numeric_limits<T>::infinity());
@@ -531,7 +535,7 @@ struct Sampler {
           break;
         }
     }
-    const DD lw = dd_add(scaled_diff(static_cast<double>(row[chosen]), static_cast<double>(m), it), DD{-es.off.hi, -es.off.lo});
+    const DD lw = dd_add(scaled_diff(static_cast<double>(widen(row[chosen])), static_cast<double>(m), it), DD{-es.off.hi, -es.off.lo});
     *lp = (lw.hi - std::log(Sk)) + lw.lo;
     return static_cast<int32_t>(chosen);
   }
@@ -539,11 +543,11 @@ struct Sampler {
 
 }  // namespace
 
-template <class T>
-void argmax(const KernelTable& table, const T* x, Dims d, int32_t* out) {
+template <class T, class X>
+void argmax(const KernelTable& table, const X* x, Dims d, int32_t* out) {
   const size_t rows = d.rows(), C = d.C;
   if (rows == 0) return;
-  const Kernels<T>& K = kernels_of<T>(table);
+  const auto& K = kernels_of<T, X, std::conditional_t<IsHalf<X>::value, T, X>>(table);
   const bool split = d.inner == 1 && C >= kSplitRowAbove && rows < static_cast<size_t>(num_threads());
   if (split) {
     for (size_t r = 0; r < rows; ++r) out[r] = static_cast<int32_t>(argmax_row(K, x + r * C, C, true));
@@ -554,28 +558,36 @@ void argmax(const KernelTable& table, const T* x, Dims d, int32_t* out) {
   const size_t threads = static_cast<size_t>(num_threads());
   const size_t grain = std::max<size_t>(std::max<size_t>(1, kGrainElements / C), (rows + threads - 1) / threads);
   parallel_for(rows, grain, [&](size_t r0, size_t r1) {
-    std::vector<T> own;
-    T* col = d.inner == 1 ? nullptr : scratch_of<T, 5>(C, own);
+    std::vector<X> own;
+    X* col = d.inner == 1 ? nullptr : scratch_of<X, 5>(C, own);
     for (size_t r = r0; r < r1; ++r) out[r] = static_cast<int32_t>(K.argmax(row_of(x, d, r, col), C));
   });
 }
 
-template <class T>
-void topk(const KernelTable& table, const T* x, Dims d, size_t k, bool largest, TopKMode mode, double temperature,
-          T* values, int32_t* indices) {
+template <class T, class X, class Y>
+void topk(const KernelTable& table, const X* x, Dims d, size_t k, bool largest, TopKMode mode, double temperature,
+          Y* values, int32_t* indices) {
   const size_t rows = d.rows(), C = d.C;
   if (rows == 0 || k == 0) return;
-  const Kernels<T>& K = kernels_of<T>(table);
+  const Kernels<T, X, Y>& K = kernels_of<T, X, Y>(table);
+  const Kernels<T>& KT = kernels_of<T>(table);
   const DD it = inverse_temperature<T>(temperature);
   const bool split = d.inner == 1 && C >= kSplitRowAbove && rows < static_cast<size_t>(num_threads());
-  auto one = [&](const T* row, size_t r, TopKBuffers<T>& bufs, bool sp) {
+  // the values in T (finish_values), then to Y: in place for T = Y, else through this thread's buffer
+  auto one = [&](const X* row, size_t r, TopKBuffers<T>& bufs, bool sp) {
     topk_row(K, row, C, k, largest, bufs, sp);
+    std::vector<T> own;
+    T* v;
+    if constexpr (std::is_same_v<Y, T>) v = values + r * k;
+    else v = scratch_of<T, 6>(k, own);
     for (size_t j = 0; j < k; ++j) {
       const uint32_t i = index_of(bufs.keys[j]);
       indices[r * k + j] = static_cast<int32_t>(i);
-      values[r * k + j] = row[i];
+      v[j] = widen(row[i]);
     }
-    finish_values(K, row, C, values + r * k, k, mode, it);
+    finish_values(K, KT, row, C, v, k, mode, it);
+    if constexpr (!std::is_same_v<Y, T>)
+      for (size_t j = 0; j < k; ++j) values[r * k + j] = narrow<Y>(v[j]);
   };
   if (split) {
     TopKBuffers<T> bufs;
@@ -583,34 +595,36 @@ void topk(const KernelTable& table, const T* x, Dims d, size_t k, bool largest, 
     return;
   }
   parallel_for(rows, std::max<size_t>(1, kGrainElements / C), [&](size_t r0, size_t r1) {
-    std::vector<T> own;
-    T* col = d.inner == 1 ? nullptr : scratch_of<T, 5>(C, own);
+    std::vector<X> own;
+    X* col = d.inner == 1 ? nullptr : scratch_of<X, 5>(C, own);
     ThreadBuffers<T> guard;
     TopKBuffers<T>& bufs = guard.b;
     for (size_t r = r0; r < r1; ++r) one(row_of(x, d, r, col), r, bufs, false);
   });
 }
 
-template <class T>
-void sample(const KernelTable& table, const T* x, Dims d, const SampleParams& p, int32_t* out, T* logprobs) {
+template <class T, class X, class Y>
+void sample(const KernelTable& table, const X* x, Dims d, const SampleParams& p, int32_t* out, Y* logprobs) {
   const size_t rows = d.rows(), C = d.C;
   if (rows == 0) return;
-  const Kernels<T>& K = kernels_of<T>(table);
-  const Sampler<T> s{K, p, inverse_temperature<T>(p.temperature > 0 ? p.temperature : 1.0)};
+  const Kernels<T, X, Y>& K = kernels_of<T, X, Y>(table);
+  const Sampler<T, X, Y> s{K, kernels_of<T>(table), p, inverse_temperature<T>(p.temperature > 0 ? p.temperature : 1.0)};
   parallel_for(rows, std::max<size_t>(1, kGrainElements / C), [&](size_t r0, size_t r1) {
-    std::vector<T> own_col, own_e;
-    T* col = d.inner == 1 ? nullptr : scratch_of<T, 5>(C, own_col);
+    std::vector<X> own_col;
+    std::vector<T> own_e;
+    X* col = d.inner == 1 ? nullptr : scratch_of<X, 5>(C, own_col);
     std::vector<T>& e = C <= kScratchKeep ? thread_scratch<T, 6>() : own_e;
     ThreadBuffers<T> guard;
     TopKBuffers<T>& bufs = guard.b;
     std::vector<std::pair<uint32_t, double>> kept;
     for (size_t r = r0; r < r1; ++r) {
-      const T* row = row_of(x, d, r, col);
+      const X* row = row_of(x, d, r, col);
       int32_t cls;
       double lp;
       if (p.temperature == 0) {
         const size_t i = K.argmax(row, C);
-        const bool bad = is_nan(row[i]) || row[i] == -std::numeric_limits<T>::infinity();
+        const T ri = widen(row[i]);
+        const bool bad = is_nan(ri) || ri == -std::numeric_limits<T>::infinity();
         cls = bad ? -1 : static_cast<int32_t>(i);
         lp = bad ? std::numeric_limits<double>::quiet_NaN() : 0.0;
       } else {
@@ -623,16 +637,22 @@ void sample(const KernelTable& table, const T* x, Dims d, const SampleParams& p,
         cls = s.draw(row, C, u, &lp, bufs, e, kept);
       }
       out[r] = cls;
-      if (logprobs) logprobs[r] = static_cast<T>(lp);
+      if (logprobs) logprobs[r] = narrow<Y>(static_cast<T>(lp));
     }
   });
 }
 
 template void argmax<float>(const KernelTable&, const float*, Dims, int32_t*);
 template void argmax<double>(const KernelTable&, const double*, Dims, int32_t*);
+template void argmax<float, F16>(const KernelTable&, const F16*, Dims, int32_t*);
+template void argmax<float, BF16>(const KernelTable&, const BF16*, Dims, int32_t*);
 template void topk<float>(const KernelTable&, const float*, Dims, size_t, bool, TopKMode, double, float*, int32_t*);
 template void topk<double>(const KernelTable&, const double*, Dims, size_t, bool, TopKMode, double, double*, int32_t*);
 template void sample<float>(const KernelTable&, const float*, Dims, const SampleParams&, int32_t*, float*);
 template void sample<double>(const KernelTable&, const double*, Dims, const SampleParams&, int32_t*, double*);
+#define LOGITKIT_HALF_DECIDE(X, Y)                                                                                  \
+  template void topk<float, X, Y>(const KernelTable&, const X*, Dims, size_t, bool, TopKMode, double, Y*, int32_t*); \
+  template void sample<float, X, Y>(const KernelTable&, const X*, Dims, const SampleParams&, int32_t*, Y*);
+LOGITKIT_FOR_HALF_PAIRS(LOGITKIT_HALF_DECIDE)
 
 }  // namespace logitkit

@@ -19,17 +19,17 @@ namespace {
 constexpr size_t kBceBlock = 16384;
 }  // namespace
 
-template <class T>
-void sigmoid(const KernelTable& table, const T* x, T* y, size_t n, bool log) {
-  const Kernels<T>& k = kernels_of<T>(table);
+template <class T, class X, class Y>
+void sigmoid(const KernelTable& table, const X* x, Y* y, size_t n, bool log) {
+  const Kernels<T, X, Y>& k = kernels_of<T, X, Y>(table);
   auto fn = log ? k.log_sigmoid : k.sigmoid;
-  const bool stream = n * sizeof(T) >= kStreamAbove;
+  const bool stream = n * sizeof(Y) >= kStreamAbove;
   parallel_for(n, kGrainElements, [&](size_t i0, size_t i1) { fn(x + i0, y + i0, i1 - i0, stream); });
 }
 
-template <class T>
-double binary_cross_entropy(const KernelTable& table, const BceInput<T>& in, size_t* bad_target) {
-  const Kernels<T>& k = kernels_of<T>(table);
+template <class T, class X, class Y>
+double binary_cross_entropy(const KernelTable& table, const BceInput<T, X, Y>& in, size_t* bad_target) {
+  const Kernels<T, X, Y>& k = kernels_of<T, X, Y>(table);
   const size_t blocks = (in.n + kBceBlock - 1) / kBceBlock;
   const size_t grain = std::max<size_t>(1, kGrainElements / kBceBlock);
   auto block_end = [&](size_t b) { return std::min(in.n, (b + 1) * kBceBlock); };
@@ -54,7 +54,7 @@ double binary_cross_entropy(const KernelTable& table, const BceInput<T>& in, siz
         return std::numeric_limits<double>::quiet_NaN();
       }
   }
-  BceArgs<T> a{};
+  BceArgs<T, X, Y> a{};
   a.x = in.x;
   a.y = in.y;
   a.C = std::max<size_t>(in.C, 1);
@@ -94,5 +94,9 @@ template void sigmoid<float>(const KernelTable&, const float*, float*, size_t, b
 template void sigmoid<double>(const KernelTable&, const double*, double*, size_t, bool);
 template double binary_cross_entropy<float>(const KernelTable&, const BceInput<float>&, size_t*);
 template double binary_cross_entropy<double>(const KernelTable&, const BceInput<double>&, size_t*);
+#define LOGITKIT_HALF_SIGMOID(X, Y)                                                  \
+  template void sigmoid<float, X, Y>(const KernelTable&, const X*, Y*, size_t, bool); \
+  template double binary_cross_entropy<float, X, Y>(const KernelTable&, const BceInput<float, X, Y>&, size_t*);
+LOGITKIT_FOR_HALF_PAIRS(LOGITKIT_HALF_SIGMOID)
 
 }  // namespace logitkit

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "../scratch.h"
@@ -17,6 +18,38 @@ const Kernels<float>& kernels_of<float>(const KernelTable& t) {
 template <>
 const Kernels<double>& kernels_of<double>(const KernelTable& t) {
   return t.f64;
+}
+template <>
+const Kernels<float, float, F16>& kernels_of<float, float, F16>(const KernelTable& t) {
+  return t.f32_f16;
+}
+template <>
+const Kernels<float, float, BF16>& kernels_of<float, float, BF16>(const KernelTable& t) {
+  return t.f32_bf16;
+}
+template <>
+const Kernels<float, F16, float>& kernels_of<float, F16, float>(const KernelTable& t) {
+  return t.f16_f32;
+}
+template <>
+const Kernels<float, F16, F16>& kernels_of<float, F16, F16>(const KernelTable& t) {
+  return t.f16_f16;
+}
+template <>
+const Kernels<float, F16, BF16>& kernels_of<float, F16, BF16>(const KernelTable& t) {
+  return t.f16_bf16;
+}
+template <>
+const Kernels<float, BF16, float>& kernels_of<float, BF16, float>(const KernelTable& t) {
+  return t.bf16_f32;
+}
+template <>
+const Kernels<float, BF16, F16>& kernels_of<float, BF16, F16>(const KernelTable& t) {
+  return t.bf16_f16;
+}
+template <>
+const Kernels<float, BF16, BF16>& kernels_of<float, BF16, BF16>(const KernelTable& t) {
+  return t.bf16_bf16;
 }
 
 namespace {
@@ -40,11 +73,13 @@ constexpr size_t kRecomputeAbove = size_t{1} << 22;
 // to kStreamRowBytes only: scratch and input row stay in L2.
 constexpr size_t kStreamRowBytes = size_t{256} << 10;
 
-template <class T>
-void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_t C, DD it, bool log) {
+// A half-precision y (X != T, Y != T) never holds exponentials: softmax recomputes them from x.
+template <class T, class X, class Y>
+void softmax_long_rows(const Kernels<T, X, Y>& k, const X* x, Y* y, size_t rows, size_t C, DD it, bool log) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   const size_t nch = (C + kChunk - 1) / kChunk, units = rows * nch;
-  const bool recompute = C > kRecomputeAbove;
+  constexpr bool kHalfOut = !std::is_same_v<Y, T>;
+  const bool recompute = kHalfOut || C > kRecomputeAbove;
   auto extent = [&](size_t u, size_t& off, size_t& n) {
     off = (u / nch) * C + (u % nch) * kChunk;
     n = std::min(kChunk, C - (u % nch) * kChunk);
@@ -58,13 +93,15 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
     m[u] = k.max(x + off, n);
     if (m[u] == kNegInf) {
       // all -inf, or NaN entries that the maximum did not keep: look
-      for (size_t i = 0; i < n; ++i) nan[u] |= std::isnan(x[off + i]);
+      for (size_t i = 0; i < n; ++i) nan[u] |= std::isnan(widen(x[off + i]));
       s[u] = ExpSum{DD{0.0, 0.0}, DD{0.0, 0.0}};
       return;
     }
     // the next unit follows this one in memory: fetched while this one computes
-    const T* next = off + 2 * n <= rows * C ? x + off + n : nullptr;
-    s[u] = k.expsum(x + off, n, m[u], it, log || recompute ? nullptr : y + off, next);
+    const X* next = off + 2 * n <= rows * C ? x + off + n : nullptr;
+    T* keep = nullptr;
+    if constexpr (!kHalfOut) keep = log || recompute ? nullptr : y + off;
+    s[u] = k.expsum(x + off, n, m[u], it, keep, next);
   };
   // Per row: the maximum M, the sum S, and per chunk the factor that pass 2 applies.
   std::vector<T> M(rows, kNegInf);
@@ -98,14 +135,14 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
     size_t off, n;
     extent(u, off, n);
     if (special[r]) {
-      std::fill(y + off, y + off + n, std::numeric_limits<T>::quiet_NaN());
+      std::fill(y + off, y + off + n, narrow<Y>(std::numeric_limits<T>::quiet_NaN()));
     } else if (log) {
       k.logwrite(x + off, y + off, n, M[r], it, row_param[r]);
     } else if (m[u] == kNegInf) {
-      std::fill(y + off, y + off + n, T(0));
+      std::fill(y + off, y + off + n, narrow<Y>(T(0)));
     } else if (recompute) {
       k.expscale(x + off, y + off, n, M[r], it, row_param[r]);
-    } else {
+    } else if constexpr (!kHalfOut) {
       const DD inv = row_param[r];
       const double p = inv.hi * factor[u];
       k.scale(y + off, n, DD{p, std::fma(inv.hi, factor[u], -p) + inv.lo * factor[u]});
@@ -116,23 +153,25 @@ void softmax_long_rows(const Kernels<T>& k, const T* x, T* y, size_t rows, size_
 
 }  // namespace
 
-template <class T>
-void softmax(const KernelTable& table, const T* x, T* y, Dims d, double temperature, bool log) {
+template <class T, class X, class Y>
+void softmax(const KernelTable& table, const X* x, Y* y, Dims d, double temperature, bool log) {
   if (d.total() == 0) return;
-  const Kernels<T>& k = kernels_of<T>(table);
-  const SoftmaxArgs<T> base{x, y, d.C, inverse_temperature<T>(temperature), log, false, nullptr};
+  const Kernels<T, X, Y>& k = kernels_of<T, X, Y>(table);
+  const SoftmaxArgs<T, X, Y> base{x, y, d.C, inverse_temperature<T>(temperature), log, false, nullptr};
   const size_t C = d.C;
   if (d.inner == 1 && C <= kChunk) {
     const size_t grain = std::max<size_t>(1, kGrainElements / C);
-    const bool stream = d.total() * sizeof(T) >= kStreamAbove && C * sizeof(T) <= kStreamRowBytes;
+    // a half y: exponentials in the scratch row always (stream stays false: plain stores)
+    const bool half_out = !std::is_same_v<Y, T> && !log;
+    const bool stream = std::is_same_v<Y, T> && d.total() * sizeof(Y) >= kStreamAbove && C * sizeof(T) <= kStreamRowBytes;
     parallel_for(d.outer, grain, [&](size_t r0, size_t r1) {
-      SoftmaxArgs<T> a = base;
+      SoftmaxArgs<T, X, Y> a = base;
       a.x = x + r0 * C;
       a.y = y + r0 * C;
-      if (stream) {
+      if (stream || half_out) {
         std::vector<T>& e = thread_scratch<T, 2>();
         if (e.size() < C) e.resize(C);
-        a.stream = true;
+        a.stream = stream;
         a.scratch = e.data();
       }
       k.softmax_rows(a, r1 - r0);
@@ -146,7 +185,7 @@ void softmax(const KernelTable& table, const T* x, T* y, Dims d, double temperat
     parallel_for(d.outer * blocks, grain, [&](size_t u0, size_t u1) {
       for (size_t u = u0; u < u1; ++u) {
         const size_t o = u / blocks, j0 = (u % blocks) * L;
-        SoftmaxArgs<T> a = base;
+        SoftmaxArgs<T, X, Y> a = base;
         a.x = x + o * C * d.inner + j0;
         a.y = y + o * C * d.inner + j0;
         k.softmax_cols(a, d.inner, std::min(L, d.inner - j0));
@@ -157,5 +196,7 @@ void softmax(const KernelTable& table, const T* x, T* y, Dims d, double temperat
 
 template void softmax<float>(const KernelTable&, const float*, float*, Dims, double, bool);
 template void softmax<double>(const KernelTable&, const double*, double*, Dims, double, bool);
+#define LOGITKIT_HALF_SOFTMAX(X, Y) template void softmax<float, X, Y>(const KernelTable&, const X*, Y*, Dims, double, bool);
+LOGITKIT_FOR_HALF_PAIRS(LOGITKIT_HALF_SOFTMAX)
 
 }  // namespace logitkit
