@@ -54,10 +54,7 @@ function dtypeFor(name: string, kind: string, dtype: unknown, optionName: string
       `${optionName}: expected ${quoted(HALF_DTYPES)} for a Uint16Array ${name} (it holds half-precision bits), got undefined`,
     );
   }
-  if (dtype !== 'float16' && dtype !== 'bfloat16') {
-    if (typeof dtype !== 'string') throw typeError(optionName, `${quoted(HALF_DTYPES)} for a Uint16Array ${name}`, dtype);
-    throw typeError(optionName, `${quoted(HALF_DTYPES)} for a Uint16Array ${name}`, dtype);
-  }
+  if (dtype !== 'float16' && dtype !== 'bfloat16') throw typeError(optionName, `${quoted(HALF_DTYPES)} for a Uint16Array ${name}`, dtype);
   return dtype;
 }
 

@@ -103,7 +103,8 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   const Floats fx = float_data(info[0], info[11], "logits");
   const View x = fx.v;
   const bool half_target = number_or(info[12], 0) != 0;
-  const View t = half_target ? float_data(info[1], info[12], "target").v : typed_array(info[1], "target");
+  const Floats ft = half_target ? float_data(info[1], info[12], "target") : Floats{typed_array(info[1], "target"), Elem::F32};
+  const View t = ft.v;
   const Dims d = tensor_dims(info, 2);
   const int64_t ignore = ignore_index(info[5]);
   const double eps = number_or(info[6], NAN);
@@ -119,10 +120,10 @@ auto parse_cross_entropy(const Napi::CallbackInfo& info, bool async) {
   const bool half_x = fx.e == Elem::F16 || fx.e == Elem::BF16;
   const bool is_prob = half_target || t.type == napi_float32_array || t.type == napi_float64_array;
   if (is_prob) {
-    const bool same = half_target ? float_data(info[1], info[12], "target").e == fx.e : !half_x && t.type == x.type;
+    const bool same = half_target ? ft.e == fx.e : !half_x && t.type == x.type;
     if (!same)
       throw Napi::TypeError::New(env, std::string("target: expected class indices or ") + elem_name(fx.e) +
-                                          " probabilities, got " + (half_target ? elem_name(float_data(info[1], info[12], "target").e) : type_name(t.type)));
+                                          " probabilities, got " + (half_target ? elem_name(ft.e) : type_name(t.type)));
     check_length(env, t, x.length, "target");
   } else {
     if (t.type == napi_uint8_clamped_array || t.type == napi_biguint64_array)
