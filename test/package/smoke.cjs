@@ -105,7 +105,7 @@ check('argmax, topK (softmax mode) and sample against float64 loops', () => {
 check('a bad argument is the documented TypeError', () => {
   assert.throws(() => lk.softmax(new Int32Array(2)), {
     name: 'TypeError',
-    message: 'x: expected Float32Array or Float64Array, got Int32Array',
+    message: 'x: expected Float32Array, Float64Array, Float16Array, Uint16Array (with dtype) or an onnxruntime Tensor, got Int32Array',
   });
 });
 
