@@ -1,9 +1,9 @@
 // Single-node ONNX models for the onnxruntime-node contender, encoded here as protobuf bytes
 // (ModelProto, onnx/onnx.proto3) so that nothing beyond npm packages is needed: Softmax and
-// LogSoftmax (axis -1), Sigmoid, and SoftmaxCrossEntropyLoss (reduction 'mean', int64 labels), opset 13,
+// LogSoftmax (axis -1), Sigmoid, MatMul and SoftmaxCrossEntropyLoss (reduction 'mean', int64 labels), opset 13,
 // with symbolic dimensions so one model serves every shape.
 
-const ELEM = { f32: 1, f64: 11, i64: 7 }; // TensorProto.DataType
+const ELEM = { f32: 1, f64: 11, f16: 10, i64: 7 }; // TensorProto.DataType
 
 function varint(n) {
   const out = [];
@@ -53,6 +53,16 @@ export function softmaxModel(dtype, log) {
 export function unaryModel(dtype, op) {
   const node = [...str(1, 'x'), ...str(2, 'y'), ...str(3, 'n'), ...str(4, op)];
   return model(node, [valueInfo('x', ELEM[dtype], ['N', 'C'])], [valueInfo('y', ELEM[dtype], ['N', 'C'])]);
+}
+
+/** y [N, C] = a [N, D] x b [D, C]: logits from a linear layer, for the interop tests. */
+export function matmulModel(dtype) {
+  const node = [...str(1, 'a'), ...str(1, 'b'), ...str(2, 'y'), ...str(3, 'n'), ...str(4, 'MatMul')];
+  return model(
+    node,
+    [valueInfo('a', ELEM[dtype], ['N', 'D']), valueInfo('b', ELEM[dtype], ['D', 'C'])],
+    [valueInfo('y', ELEM[dtype], ['N', 'C'])],
+  );
 }
 
 /** Mean cross-entropy of scores [N, C] against int64 labels [N]. */

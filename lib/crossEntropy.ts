@@ -1,6 +1,6 @@
 import { binding, type NativeBinding } from './binding.js';
 import type { CrossEntropyOptions, DtypeOptions, FloatArray, HalfInput, IndexArray } from './types.js';
-import { floatInput, outputFor, paramArray, shapeFor, sharedOutDtype, tensorFields, type Input } from './dtype.js';
+import { floatInput, isHalf, outputFor, paramArray, shapeFor, sharedOutDtype, tensorDims, tensorFields, type Input } from './dtype.js';
 import {
   describe,
   dims,
@@ -78,7 +78,11 @@ function targetOf(t: unknown, targetDtype: unknown, logits: Input): Target {
     const want = tensor.type === 'int64' ? 'BigInt64Array' : 'Int32Array';
     if (kindOf(tensor.data) !== want) throw typeError('target.data', `a ${want} for a Tensor of type '${tensor.type}'`, tensor.data);
     if (targetDtype !== undefined) throw typeError('targetDtype', 'undefined for class-index targets', targetDtype);
+    tensorDims('target', tensor.dims, liveLength('target.data', tensor.data as IndexArray));
     return { data: tensor.data as IndexArray, isProb: false, code: 0 };
+  }
+  if (tensor && tensor.type !== logits.dtype) {
+    throw new TypeError(`target: expected a Tensor of type 'int64' or 'int32' (class indices) or '${logits.dtype}' (probabilities of the logits' dtype), got a Tensor of type ${describe(tensor.type)}`);
   }
   const prob = tensor !== undefined || kind === 'Float32Array' || kind === 'Float64Array' || kind === 'Float16Array' || (kind === 'Uint16Array' && targetDtype !== undefined);
   if (!prob) {
@@ -162,7 +166,9 @@ function prepare(logitsIn: unknown, targetIn: unknown, opts: unknown): { out: Ar
     const got = liveLength('target', target);
     if (got !== rows) {
       const without = d.shape.filter((_, i) => i !== d.axis);
-      throw rangeError('target', `length ${rows} (class indices: the logits' shape ${formatShape(d.shape)} without axis ${d.axis}, ${formatShape(without)})`, `length ${got}`);
+      // a Uint16Array as long as half logits is most likely probabilities without targetDtype
+      const hint = got === length && isHalf(input.dtype) && kindOf(target) === 'Uint16Array' ? `; ${input.dtype} probabilities in a Uint16Array need targetDtype: '${input.dtype}'` : '';
+      throw rangeError('target', `length ${rows} (class indices: the logits' shape ${formatShape(d.shape)} without axis ${d.axis}, ${formatShape(without)}${hint})`, `length ${got}`);
     }
   }
 

@@ -79,7 +79,7 @@ export function tensorFields(name: string, v: unknown): { type: unknown; data: u
   }
 }
 
-function tensorDims(name: string, dimsIn: unknown, length: number): number[] {
+export function tensorDims(name: string, dimsIn: unknown, length: number): number[] {
   let entries: unknown[];
   try {
     if (!Array.isArray(dimsIn)) throw typeError(`${name}.dims`, 'an array of non-negative integers', dimsIn);

@@ -536,3 +536,87 @@ export function rowsOf(x: ArrayLike<number>, shape: number[], axis: number): num
   }
   return rows;
 }
+
+// ---- Half precision (issue 14), written from the formats' definitions, not from native/kernels/half.h ----
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** The float32 with these bits (as a number). */
+export function f32FromBits(u: number): number {
+  u32[0] = u >>> 0;
+  return f32[0];
+}
+/** The bits of a float32 value (v is rounded to float32 first). */
+export function f32Bits(v: number): number {
+  f32[0] = v;
+  return u32[0];
+}
+
+/** The value of float16 bits: (-1)^s 2^(e-15) (1 + m/1024), subnormals 2^-24 m, e = 31 Infinity or NaN. */
+export function f16Value(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0x1f) return m === 0 ? s * Infinity : NaN;
+  return s * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+}
+
+/** The value of bfloat16 bits: the float32 of the same top 16 bits. */
+export function bf16Value(h: number): number {
+  return f32FromBits((h & 0xffff) << 16);
+}
+
+/**
+ * The float32 bits a conversion of a half NaN must give: quiet (its top payload bit set), sign and
+ * payload kept, as vcvtph2ps and fcvtl give them. bfloat16 widens by a shift: its NaNs keep their bits.
+ */
+export function widenedNaNBits(h: number, format: 'float16' | 'bfloat16'): number {
+  if (format === 'bfloat16') return ((h & 0xffff) << 16) >>> 0;
+  return ((h & 0x8000) << 16 | 0x7fc00000 | ((h & 0x3ff) << 13)) >>> 0;
+}
+
+function exponentOf(a: number): number {
+  // floor(log2 a) of a positive finite number, exactly (Math.log2 may round near powers of 2)
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  return e;
+}
+
+/**
+ * Round a float32 value (given by its bits) to a format of p significant bits whose smallest
+ * normal is 2^emin, to nearest with ties to even; past the largest finite value (its halfway point
+ * to the next power of two included) it is Infinity. Returns the rounded value.
+ */
+function roundTo(a: number, p: number, emin: number, emax: number): number {
+  if (a === 0 || a === Infinity) return a;
+  const q = 2 ** (Math.max(exponentOf(a), emin) - (p - 1)); // the spacing at a
+  const n = a / q; // exact: a is a float32, q a power of two
+  let r = Math.floor(n);
+  const frac = n - r;
+  if (frac > 0.5 || (frac === 0.5 && r % 2 === 1)) r++;
+  const v = r * q;
+  return v >= 2 ** (emax + 1) ? Infinity : v;
+}
+
+/** float32 (bits) to float16 bits, to nearest even; subnormals kept; NaN quiet with its top payload bits. */
+export function f16Round(u: number): number {
+  const s = (u >>> 16) & 0x8000;
+  const a = Math.abs(f32FromBits(u));
+  if (Number.isNaN(a)) return s | 0x7e00 | ((u >>> 13) & 0x3ff);
+  const v = roundTo(a, 11, -14, 15);
+  if (v === Infinity) return s | 0x7c00;
+  if (v < 2 ** -14) return s | (v / 2 ** -24);
+  const e = exponentOf(v);
+  return s | ((e + 15) << 10) | ((v / 2 ** e - 1) * 1024);
+}
+
+/** float32 (bits) to bfloat16 bits, to nearest even; subnormals kept; NaN quiet (bit 6 set), sign and top payload kept. */
+export function bf16Round(u: number): number {
+  const s = (u >>> 16) & 0x8000;
+  const a = Math.abs(f32FromBits(u));
+  if (Number.isNaN(a)) return (u >>> 16) | 0x40;
+  const v = roundTo(a, 8, -126, 127);
+  if (v === Infinity) return s | 0x7f80;
+  return s | (f32Bits(v) >>> 16);
+}

@@ -52,7 +52,9 @@ static inline float widen(BF16 h) { return bits_to_float(static_cast<uint32_t>(h
 static inline float widen(F16 h) {
   const uint32_t s = static_cast<uint32_t>(h.bits & 0x8000u) << 16;
   const uint32_t e = (h.bits >> 10) & 0x1fu, m = h.bits & 0x3ffu;
-  if (e == 0x1f) return bits_to_float(s | 0x7f800000u | (m << 13));
+  // Infinity, or a NaN made quiet (its top payload bit set) as vcvtph2ps and fcvtl make it, so
+  // that a scalar tail and a vector register give one NaN the same bits
+  if (e == 0x1f) return bits_to_float(s | 0x7f800000u | ((m != 0 ? m | 0x200u : 0u) << 13));
   if (e != 0) return bits_to_float(s | ((e + 112u) << 23) | (m << 13));
   const float v = static_cast<float>(m) * 0x1p-24f;  // subnormal (or zero): exact
   return s ? -v : v;
