@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { javascript, logitkit, onnxruntime, tensorflow } from './contenders.mjs';
+import { javascript, logitkit, lutRoute, onnxruntime, tensorflow } from './contenders.mjs';
 import { DECISION_OPS, decisionSuite } from './decide.mjs';
-import { bytesPerElement, collectGarbage, disagreement, expCeiling, limits, makeInput, NODE, settle, time, TOLERANCE } from './measure.mjs';
+import { bytesPerElement, collectGarbage, disagreement, DTYPES, expCeiling, limits, makeInput, NODE, settle, time, TOLERANCE } from './measure.mjs';
 import { QUICK_SWEEP_LENGTHS, SWEEP_LENGTHS, sweepMatrix, sweepSuite } from './sweep.mjs';
 import { goals, isaRows, markdown, shapeName, svgChart, tableRows, textTable, uniformRows } from './report.mjs';
 
@@ -30,8 +30,20 @@ const QUICK_SHAPES = ['1x1000', '64x1000', '100000x3', '16x128256', '1x1000000']
 // the sigmoid family (multi-label outputs) by default on these, with softmax on 64x128256 beside it
 const SIGMOID_SHAPES = ['64x1000', '64x128256', '2048x32000'];
 const QUICK_SIGMOID_SHAPES = ['64x1000', '64x128256'];
+// half-precision input (issue 14) by default on the shapes of its goals: [dtype, ops, shapes]
+const HALF_GROUPS = [
+  ['bf16', ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyGrad', 'sigmoid'], ['64x128256']],
+  ['f16', ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyGrad', 'sigmoid'], ['64x128256', '2048x32000']],
+  ['f16:f16', ['softmax', 'logSoftmax', 'crossEntropy', 'sigmoid'], ['64x128256']],
+  ['bf16:bf16', ['softmax', 'logSoftmax'], ['64x128256', '2048x128256']],
+];
+const QUICK_HALF_GROUPS = [
+  ['bf16', ['softmax', 'crossEntropy'], ['64x128256']],
+  ['bf16:bf16', ['softmax'], ['64x128256']],
+];
 const USAGE = `usage: logitkit bench [--quick] [--op softmax,logSoftmax,crossEntropy,crossEntropyGrad,sigmoid,logSigmoid,bce,bceGrad,argmax,topK,sample] [--shape RxC[,RxC...]]
-                      [--dtype f32,f64] [--threads N[,N...]] [--isa avx512,avx2,scalar,neon] [--no-peers]
+                      [--dtype f32,f64,f16,bf16,f16:f16,bf16:bf16] (f16, bf16: half-precision input, float32 results;
+                      f16:f16, bf16:bf16: half in and out) [--threads N[,N...]] [--isa avx512,avx2,scalar,neon] [--no-peers]
                       [--lengths N[,N...]] [--sweep] (the length sweep's row lengths; it runs when no --shape is
                       given; --sweep: only it)
                       [--json FILE] [--markdown FILE] [--chart FILE.svg]`;
@@ -67,7 +79,7 @@ export function parseArgs(argv) {
   for (const s of a.shape ?? []) if (!/^\d+x\d+$/.test(s) || s.split('x').some((d) => Number(d) < 1)) throw new Error(`--shape: expected RxC with positive integers, got ${s}`);
   if (a.sweep && a.shape) throw new Error(`--sweep times its own lengths (--lengths), not --shape\n${USAGE}`);
   for (const n of a.lengths ?? []) if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--lengths: expected positive integers, got ${n}`);
-  for (const d of a.dtype ?? []) if (d !== 'f32' && d !== 'f64') throw new Error(`--dtype: expected f32 or f64, got ${d}`);
+  for (const d of a.dtype ?? []) if (!Object.hasOwn(DTYPES, d)) throw new Error(`--dtype: expected ${Object.keys(DTYPES).join(', ')}, got ${d}`);
   for (const t of a.threads ?? []) if (!Number.isInteger(t) || t < 1 || t > 1024) throw new Error(`--threads: expected integers in [1, 1024], got ${t}`);
   const supported = lk.info().isas;
   for (const s of a.isa ?? []) if (!supported.includes(s)) throw new Error(`--isa: this CPU supports ${supported.join(', ')}, not ${s}`);
@@ -108,6 +120,12 @@ function plan(a) {
       }
     }
   }
+  // half precision by default (no --op, --shape, --dtype): the shapes of its goals
+  if (!a.op && !a.shape && !a.dtype) {
+    for (const [dtype, ops, shapes] of a.quick ? QUICK_HALF_GROUPS : HALF_GROUPS) {
+      for (const op of ops) for (const [R, C] of parse(shapes)) for (const t of threads) cases.push({ op, dtype, R, C, threads: t });
+    }
+  }
   return cases;
 }
 
@@ -129,7 +147,8 @@ async function measureCases(cases, contenders, budgetMs, notes) {
     const k = { case: c, results: {} };
     out.push(k);
     const n = c.R * c.C;
-    const inputKey = `${c.dtype}|${shapeName(c)}`;
+    // (f16 and f16:f16 read the same input)
+    const inputKey = `${c.dtype.split(':')[0]}|${shapeName(c)}`;
     if (!inputs.has(inputKey)) inputs.set(inputKey, makeInput(c));
     const input = inputs.get(inputKey);
     let want;
@@ -222,14 +241,16 @@ export async function main(argv) {
   const info = lk.info();
   if (!a.child) process.stderr.write(`logitkit ${info.version}: SIMD ${info.isa} (supported ${info.isas.join(', ')}), ${lk.getNumThreads()} threads, ${cpuModel()}\n`);
   const notes = [];
+  const cases = a.sweep ? [] : plan(a);
   const contenders = [logitkit, javascript];
+  // half-precision input with float32 results: the route a user has without logitkit's dtype
+  if (cases.some((c) => DTYPES[c.dtype].half && !DTYPES[c.dtype].outHalf)) contenders.push(lutRoute);
   if (a.peers) contenders.push(await onnxruntime(), await tensorflow('wasm'), await tensorflow('cpu'));
   for (const c of contenders) if (c.missing) notes.push(`${c.name} not measured: ${c.missing}`);
   if (a.peers) {
     progress('waiting for the peers\' start-up work to finish');
     await settle();
   }
-  const cases = a.sweep ? [] : plan(a);
 
   const run = {
     date: new Date().toISOString().slice(0, 10),
@@ -272,11 +293,12 @@ export async function main(argv) {
   }
   // the length sweep (small calls against the JS loop): its own lengths, so not with --shape
   const sweepOps = a.op ? a.op.filter((o) => MATRIX_OPS.includes(o)) : MATRIX_OPS;
-  if (!a.shape && sweepOps.length) {
+  const sweepDtypes = a.dtype?.filter((d) => d === 'f32' || d === 'f64') ?? (a.quick ? ['f32'] : ['f32', 'f64']);
+  if (!a.shape && sweepOps.length && sweepDtypes.length) {
     lk.setNumThreads(threadsBefore);
     const s = await sweepSuite({
       ops: sweepOps,
-      dtypes: a.dtype ?? (a.quick ? ['f32'] : ['f32', 'f64']),
+      dtypes: sweepDtypes,
       lengths: a.lengths ?? (a.quick ? QUICK_SWEEP_LENGTHS : SWEEP_LENGTHS),
       budgetMs: budgetMs / 3,
       threads: threadsBefore,
@@ -303,7 +325,7 @@ export async function main(argv) {
     console.log(`\nLength sweep (${threadsBefore} thread(s), out given; logitkit's speed as a multiple of the JS loop's per call, "!" where the target is missed):`);
     console.log(textTable(sweepMatrix(run.sweep)));
   }
-  console.log(`\nGoals (issues 12, 13 and 15; [T1]..[T6]: the targets of issue 15), on this run's figures:`);
+  console.log(`\nGoals (issues 12, 13, 14 and 15; [H1]..[H4]: the half-precision targets of issue 14, [T1]..[T6]: the targets of issue 15), on this run's figures:`);
   const measuredGoals = run.goals.filter((g) => g.status !== 'not measured');
   console.log(measuredGoals.length ? textTable(measuredGoals) : '(none of the goals\' shapes were in this run)');
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { NODE } from './measure.mjs';
+import { decodeHalf, DTYPES, halfTable, NODE } from './measure.mjs';
 import { crossEntropyModel, softmaxModel, unaryModel } from './onnx.mjs';
 
 const require = createRequire(import.meta.url);
@@ -34,24 +34,59 @@ export const logitkit = {
   supports: () => true,
   prepare(c, input) {
     const { x, target } = input;
+    const { half, outHalf } = DTYPES[c.dtype];
     const shape = [c.R, c.C];
-    const out = new CTOR[c.dtype](x.length);
+    // half input: dtype; float32 results, or half bits with outDtype
+    const out = outHalf ? new Uint16Array(x.length) : half ? new Float32Array(x.length) : new CTOR[c.dtype](x.length);
+    const o = half ? { dtype: half, ...(outHalf ? { outDtype: outHalf } : {}) } : {};
     let loss = NaN;
     const labels = c.op === 'bce' || c.op === 'bceGrad' ? input.labels : null;
     const run = {
-      softmax: () => lk.softmax(x, { shape, out }),
-      logSoftmax: () => lk.logSoftmax(x, { shape, out }),
-      crossEntropy: () => (loss = lk.crossEntropy(x, target, { shape })),
-      crossEntropyGrad: () => (loss = lk.crossEntropy(x, target, { shape, grad: out })),
-      sigmoid: () => lk.sigmoid(x, { out }),
-      logSigmoid: () => lk.logSigmoid(x, { out }),
-      bce: () => (loss = lk.binaryCrossEntropyWithLogits(x, labels, { shape })),
-      bceGrad: () => (loss = lk.binaryCrossEntropyWithLogits(x, labels, { shape, grad: out })),
+      softmax: () => lk.softmax(x, { ...o, shape, out }),
+      logSoftmax: () => lk.logSoftmax(x, { ...o, shape, out }),
+      crossEntropy: () => (loss = lk.crossEntropy(x, target, { ...o, shape })),
+      crossEntropyGrad: () => (loss = lk.crossEntropy(x, target, { ...o, shape, grad: out })),
+      sigmoid: () => lk.sigmoid(x, { ...o, out }),
+      logSigmoid: () => lk.logSigmoid(x, { ...o, out }),
+      bce: () => (loss = lk.binaryCrossEntropyWithLogits(x, labels, { ...o, shape })),
+      bceGrad: () => (loss = lk.binaryCrossEntropyWithLogits(x, labels, { ...o, shape, grad: out })),
     }[c.op];
     return {
       before: () => lk.setNumThreads(c.threads),
       run,
-      output: () => lossOutput(c.op, loss, out),
+      output: () => lossOutput(c.op, loss, outHalf ? decodeHalf(outHalf, out) : out),
+    };
+  },
+};
+
+/**
+ * The route a user of half-precision logits has without logitkit's dtype: decode the bits to a
+ * Float32Array through a 65536-entry lookup table in JavaScript (as transformers.js does), then
+ * call logitkit on float32. Half input with float32 results only; the Float32Array is
+ * preallocated (the cheapest form of that route).
+ */
+export const lutRoute = {
+  name: 'LUT + logitkit f32',
+  version: lk.info().version,
+  threaded: true,
+  supports: (c) => (DTYPES[c.dtype].half && !DTYPES[c.dtype].outHalf ? true : 'n/a: half-precision input with float32 results only'),
+  prepare(c, input) {
+    const table = halfTable(DTYPES[c.dtype].half);
+    const f32 = new Float32Array(input.x.length);
+    const bits = input.x;
+    const decode = (h, f) => {
+      for (let i = 0; i < h.length; i++) f[i] = table[h[i]];
+      return f;
+    };
+    const labels = c.op === 'bce' || c.op === 'bceGrad' ? decode(input.labels, new Float32Array(input.x.length)) : null;
+    const p = logitkit.prepare({ ...c, dtype: 'f32' }, { x: f32, target: input.target, labels });
+    return {
+      before: p.before,
+      run: () => {
+        decode(bits, f32);
+        return p.run();
+      },
+      output: p.output,
     };
   },
 };
@@ -116,13 +151,20 @@ export const javascript = {
   name: 'js loop',
   version: process.version,
   threaded: false,
-  supports: () => true,
+  supports: (c) => (DTYPES[c.dtype].outHalf ? 'n/a: no rounding to half precision in the JS loop' : true),
   prepare(c, input) {
-    const { x, target } = input;
-    const y = new CTOR[c.dtype](x.length);
+    const { half } = DTYPES[c.dtype];
+    // half input: decoded through the lookup table inside the call, into a preallocated Float32Array
+    const table = half ? halfTable(half) : null;
+    const decoded = half ? new Float32Array(input.x.length) : null;
+    const bits = input.x;
+    let x = input.x;
+    const target = input.target;
+    const y = new (half ? Float32Array : CTOR[c.dtype])(x.length);
     let loss = NaN;
-    const labels = c.op === 'bce' || c.op === 'bceGrad' ? input.labels : null;
-    const run = {
+    let labels = c.op === 'bce' || c.op === 'bceGrad' ? input.labels : null;
+    if (half && labels) labels = Float32Array.from(labels, (h) => table[h]);
+    const fn = {
       softmax: () => jsRows(x, y, c.R, c.C, false),
       logSoftmax: () => jsRows(x, y, c.R, c.C, true),
       crossEntropy: () => (loss = jsCrossEntropy(x, target, c.R, c.C, null)),
@@ -132,6 +174,13 @@ export const javascript = {
       bce: () => (loss = jsBce(x, labels, null)),
       bceGrad: () => (loss = jsBce(x, labels, y)),
     }[c.op];
+    const run = half
+      ? () => {
+          for (let i = 0; i < bits.length; i++) decoded[i] = table[bits[i]];
+          x = decoded;
+          fn();
+        }
+      : fn;
     return { run, output: () => lossOutput(c.op, loss, y) };
   },
 };
@@ -185,19 +234,22 @@ export async function onnxruntime() {
     supports: (c) => {
       if (c.op === 'crossEntropyGrad' || c.op === 'bceGrad') return 'inference only: no gradient';
       if (c.op === 'logSigmoid' || c.op === 'bce') return 'no single ONNX operator';
+      if (c.dtype === 'bf16' || c.dtype === 'bf16:bf16') return 'n/a: no bfloat16 in onnxruntime-node';
+      if (c.dtype === 'f16') return 'n/a: float16 in, float16 out (see f16:f16)';
       return true;
     },
     async prepare(c, { x, target }) {
-      const type = c.dtype === 'f32' ? 'float32' : 'float64';
+      const type = { f32: 'float32', f64: 'float64', 'f16:f16': 'float16' }[c.dtype];
       const feeds = { x: new ort.Tensor(type, x, [c.R, c.C]) };
+      const m = c.dtype === 'f16:f16' ? 'f16' : c.dtype; // the model's element type
       let s;
       if (c.op === 'sigmoid') {
-        s = await session(`sigmoid-${c.dtype}`, unaryModel(c.dtype, 'Sigmoid'), c.threads);
+        s = await session(`sigmoid-${m}`, unaryModel(m, 'Sigmoid'), c.threads);
       } else if (c.op === 'crossEntropy') {
-        s = await session(`ce-${c.dtype}`, crossEntropyModel(c.dtype), c.threads);
+        s = await session(`ce-${m}`, crossEntropyModel(m), c.threads);
         feeds.labels = new ort.Tensor('int64', BigInt64Array.from(target, BigInt), [c.R]);
       } else {
-        s = await session(`${c.op}-${c.dtype}`, softmaxModel(c.dtype, c.op === 'logSoftmax'), c.threads);
+        s = await session(`${c.op}-${m}`, softmaxModel(m, c.op === 'logSoftmax'), c.threads);
       }
       let result;
       return {
@@ -206,7 +258,8 @@ export async function onnxruntime() {
         },
         output: () => {
           const data = Object.values(result)[0].data;
-          return c.op === 'crossEntropy' ? Number(data[0]) : data;
+          const values = type === 'float16' ? decodeHalf('float16', data) : data;
+          return c.op === 'crossEntropy' ? Number(values[0]) : values;
         },
       };
     },
@@ -238,7 +291,7 @@ export async function tensorflow(backend) {
     version,
     threaded: false,
     supports: (c) => {
-      if (c.dtype !== 'f32') return 'no float64 in tfjs';
+      if (c.dtype !== 'f32') return c.dtype === 'f64' ? 'no float64 in tfjs' : 'n/a: no half-precision input in tfjs';
       if (c.op === 'crossEntropyGrad' || c.op === 'bceGrad') return 'no fused gradient';
       // the cpu backend runs ~500x slower than logitkit: above 1e6 elements one call takes seconds
       if (backend === 'cpu' && c.R * c.C > 1_000_000) return 'skipped';

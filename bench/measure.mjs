@@ -18,6 +18,56 @@ export const NODE = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_N
 export const CTOR = { f32: Float32Array, f64: Float64Array };
 export const BYTES = { f32: 4, f64: 8 };
 
+/**
+ * The bench's dtypes: f32 and f64 in and out; f16 and bf16 half-precision input (Uint16Array bits)
+ * with logitkit's default float32 output; f16:f16 and bf16:bf16 half in and half out (outDtype).
+ */
+export const DTYPES = {
+  f32: { half: null, outHalf: null, inBytes: 4, outBytes: 4 },
+  f64: { half: null, outHalf: null, inBytes: 8, outBytes: 8 },
+  f16: { half: 'float16', outHalf: null, inBytes: 2, outBytes: 4 },
+  bf16: { half: 'bfloat16', outHalf: null, inBytes: 2, outBytes: 4 },
+  'f16:f16': { half: 'float16', outHalf: 'float16', inBytes: 2, outBytes: 2 },
+  'bf16:bf16': { half: 'bfloat16', outHalf: 'bfloat16', inBytes: 2, outBytes: 2 },
+};
+export const HALF_CODES = { float16: 1, bfloat16: 2 };
+
+/** The float32 value of every pattern of a half format: the lookup table a JavaScript user decodes with. */
+const luts = {};
+export function halfTable(format) {
+  if (!luts[format]) {
+    luts[format] = new Float32Array(65536);
+    native.convert(Uint16Array.from({ length: 65536 }, (_, i) => i), luts[format], HALF_CODES[format], 0);
+  }
+  return luts[format];
+}
+
+/** Half bits decoded to float32 (for agreement checks, outside any timing). */
+export function decodeHalf(format, bits) {
+  const t = halfTable(format);
+  const y = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) y[i] = t[bits[i]];
+  return y;
+}
+
+/** An array of n values of a dtype's input: numbers from next(), rounded to nearest even for half formats (a chunk at a time). */
+function fillInput(dtype, n, next) {
+  const d = DTYPES[dtype];
+  if (!d.half) {
+    const x = new CTOR[dtype](n);
+    for (let i = 0; i < n; i++) x[i] = next();
+    return x;
+  }
+  const x = new Uint16Array(n);
+  const chunk = new Float32Array(Math.min(n, 1 << 20));
+  for (let at = 0; at < n; at += chunk.length) {
+    const m = Math.min(chunk.length, n - at);
+    for (let i = 0; i < m; i++) chunk[i] = next();
+    native.convert(chunk.subarray(0, m), x.subarray(at, at + m), 0, HALF_CODES[d.half]);
+  }
+  return x;
+}
+
 /** Deterministic inputs: logits ~ N(0, 2^2) (mulberry32 + Box-Muller) and class indices. */
 export function makeInput(c) {
   const n = c.R * c.C;
@@ -29,25 +79,29 @@ export function makeInput(c) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const x = new CTOR[c.dtype](n);
-  for (let i = 0; i < n; i += 2) {
+  let spare = NaN;
+  const normal = () => {
+    if (!Number.isNaN(spare)) {
+      const v = spare;
+      spare = NaN;
+      return v;
+    }
     const r = 2 * Math.sqrt(-2 * Math.log(1 - rnd()));
     const a = 2 * Math.PI * rnd();
-    x[i] = r * Math.cos(a);
-    if (i + 1 < n) x[i + 1] = r * Math.sin(a);
-  }
+    spare = r * Math.sin(a);
+    return r * Math.cos(a);
+  };
+  const x = fillInput(c.dtype, n, normal);
   const target = new Int32Array(c.R);
   for (let r = 0; r < c.R; r++) target[r] = Math.floor(rnd() * c.C);
   // binary cross-entropy targets in [0, 1] (a quarter soft, the rest 0 or 1), made on first use
   let labels;
+  let i = 0;
   return {
     x,
     target,
     get labels() {
-      if (!labels) {
-        labels = new CTOR[c.dtype](n);
-        for (let i = 0; i < n; i++) labels[i] = i % 4 === 0 ? rnd() : rnd() < 0.1 ? 1 : 0;
-      }
+      if (!labels) labels = fillInput(c.dtype, n, () => (i++ % 4 === 0 ? rnd() : rnd() < 0.1 ? 1 : 0));
       return labels;
     },
   };
@@ -55,19 +109,23 @@ export function makeInput(c) {
 
 /** Bytes that one element of the op moves: reads and writes (softmax-like: x in, y out; BCE: logits and targets in). */
 export function bytesPerElement(op, dtype) {
-  const moves = { crossEntropy: 1, bce: 2, bceGrad: 3 }[op] ?? 2;
-  return moves * BYTES[dtype];
+  const { inBytes, outBytes } = DTYPES[dtype];
+  if (op === 'crossEntropy') return inBytes;
+  if (op === 'bce') return 2 * inBytes;
+  if (op === 'bceGrad') return 2 * inBytes + outBytes;
+  return inBytes + outBytes;
 }
 
 /**
- * The op's share of this machine's bandwidth, measured on a buffer of the same element count:
- * read-only ops against the read pass (BCE reads two arrays), the others against the copy.
+ * The op's share of this machine's bandwidth, measured on a buffer of the same element count, in
+ * bytes: read-only ops (cross-entropy loss; BCE reads logits and targets) against the read pass,
+ * the others against the copy (whose rate counts the bytes read and written).
  */
-export function bandwidthShare(op, lim, seconds) {
-  if (op === 'crossEntropy') return { share: lim.readSeconds / seconds, kind: 'read' };
-  if (op === 'bce') return { share: (2 * lim.readSeconds) / seconds, kind: 'read' };
-  if (op === 'bceGrad') return { share: (1.5 * lim.copySeconds) / seconds, kind: 'copy' };
-  return { share: lim.copySeconds / seconds, kind: 'copy' };
+export function bandwidthShare(op, lim, seconds, dtype = 'f32') {
+  const bytes = lim.elements * bytesPerElement(op, dtype);
+  const readOnly = op === 'crossEntropy' || op === 'bce';
+  const rate = (readOnly ? lim.readGBs : lim.copyGBs) * 1e9;
+  return { share: bytes / rate / seconds, kind: readOnly ? 'read' : 'copy' };
 }
 
 v8.setFlagsFromString('--expose-gc');
@@ -158,24 +216,36 @@ function relative(a, b) {
  * The agreement tolerance: float32 peers round x - max and accumulate in float32 (~1e-6 observed);
  * a softmax output below 1e-20 of its row is compared absolutely.
  */
-export const TOLERANCE = { f32: 2e-5, f64: 1e-12 };
+// (half-precision input with a float32 result: float32 agreement; half results: a few units of
+// the format's rounding, 2^-11 for float16, 2^-8 for bfloat16, of which a float16 peer's own
+// rounding of its intermediates costs some)
+export const TOLERANCE = { f32: 2e-5, f64: 1e-12, f16: 2e-5, bf16: 2e-5, 'f16:f16': 4 * 2 ** -11, 'bf16:bf16': 2 * 2 ** -8 };
 
-/** This machine's limits for a buffer of n elements of the dtype: copy and read bandwidth, exp rate. */
+/**
+ * This machine's limits for a buffer of n elements of the dtype's input: copy and read bandwidth
+ * in bytes (the copy's counting the bytes read and written), measured on buffers of the same byte
+ * size (half precision: Uint16Array; its read pass over the same bytes as float32).
+ */
 export async function limits(dtype, n, budgetMs) {
-  const a = new CTOR[dtype](n).fill(0.5);
-  const b = new CTOR[dtype](n);
+  const half = DTYPES[dtype].half !== null;
+  const a = half ? new Uint16Array(n).fill(0x3f00) : new CTOR[dtype](n).fill(0.5);
+  const b = half ? new Uint16Array(n) : new CTOR[dtype](n);
+  const bytes = n * DTYPES[dtype].inBytes;
   const copy = await time(() => b.set(a), { budgetMs });
-  const read = await time(() => native.readPass(a), { budgetMs });
+  const readable = half ? new Float32Array(a.buffer, 0, n >> 1) : a;
+  const read = await time(() => native.readPass(readable), { budgetMs });
   return {
-    copyGBs: (2 * n * BYTES[dtype]) / copy.median / 1e9,
-    readGBs: (n * BYTES[dtype]) / read.median / 1e9,
+    elements: n,
+    copyGBs: (2 * bytes) / copy.median / 1e9,
+    readGBs: (readable.length * (half ? 4 : BYTES[dtype])) / read.median / 1e9,
     copySeconds: copy.median,
     readSeconds: read.median,
   };
 }
 
-/** The bare vector exp loop of the active SIMD path on a cache-resident buffer: elements/s. */
-export async function expCeiling(dtype, budgetMs) {
+/** The bare vector exp loop of the active SIMD path on a cache-resident buffer: elements/s (half dtypes compute in float32). */
+export async function expCeiling(dtypeIn, budgetMs) {
+  const dtype = dtypeIn === 'f64' ? 'f64' : 'f32';
   const n = 16384;
   const a = new CTOR[dtype](n);
   for (let i = 0; i < n; i++) a[i] = -((i * 37) % 1000) / 50;

@@ -30,7 +30,7 @@ export function tableRows(run) {
     if (lk?.status === 'ok' && lim) {
       // softmax-like ops move 2 x n elements (read + write), cross-entropy loss reads n once, BCE
       // reads logits and targets (2 x n), BCE with grad also writes (3 x n)
-      const b = bandwidthShare(c.op, lim, lk.median);
+      const b = bandwidthShare(c.op, lim, lk.median, c.dtype);
       row['of bandwidth'] = `${b.share.toFixed(2)} ${b.kind}`;
       row['of exp'] = (lk.elemsPerSec / run.expCeiling[c.dtype]).toFixed(2);
     }
@@ -69,7 +69,8 @@ export function uniformRows(rows) {
 
 /** The performance goals of the SIMD (3) and threading (4) issues, on whatever this run measured. */
 export function goals(run) {
-  const find = (op, R, C, threads, who = 'logitkit') => run.cases.find((k) => k.case.op === op && k.case.dtype === 'f32' && k.case.R === R && k.case.C === C && k.case.threads === threads)?.results[who];
+  const findOf = (dtype, op, R, C, threads, who = 'logitkit') => run.cases.find((k) => k.case.op === op && k.case.dtype === dtype && k.case.R === R && k.case.C === C && k.case.threads === threads)?.results[who];
+  const find = (op, R, C, threads, who = 'logitkit') => findOf('f32', op, R, C, threads, who);
   const lim = (R, C) => run.limits[`f32|${R}x${C}`];
   const out = [];
   const goal = (text, measured, met) => out.push({ goal: text, measured: measured ?? '—', status: measured === undefined ? 'not measured' : met ? 'met' : 'MISSED' });
@@ -108,6 +109,24 @@ export function goals(run) {
     const share = ok(b) && l ? bandwidthShare('bce', l, b.median).share : undefined;
     goal('BCE loss 2048x32000, 2 threads: >= 0.85 of read bandwidth (logits + targets)', share === undefined ? undefined : share.toFixed(2), share >= 0.85);
   }
+
+  // Issue 14's targets: half-precision input
+  const h1 = findOf('bf16', 'softmax', 64, 128256, 1);
+  const h1f = find('softmax', 64, 128256, 1);
+  const r1 = ratio(h1, h1f);
+  goal('[H1] softmax bfloat16 -> float32 64x128256, 1 thread: >= 0.9x the float32 -> float32 elements/s', r1 === undefined ? undefined : `${r1.toFixed(2)}x`, r1 >= 0.9);
+  if (n >= 2) {
+    const h2 = findOf('bf16:bf16', 'softmax', 2048, 128256, 2);
+    const l2 = run.limits['bf16:bf16|2048x128256'];
+    const s2 = ok(h2) && l2 ? bandwidthShare('softmax', l2, h2.median, 'bf16:bf16').share : undefined;
+    goal('[H2] softmax bfloat16 -> bfloat16 2048x128256, 2 threads: >= 0.85 of copy bandwidth in bytes', s2 === undefined ? undefined : `${s2.toFixed(2)} (${(h2.elemsPerSec / 1e9).toFixed(2)}e9 el/s)`, s2 >= 0.85);
+    const h3 = findOf('f16', 'crossEntropy', 2048, 32000, 2);
+    const l3 = run.limits['f16|2048x32000'];
+    const s3 = ok(h3) && l3 ? bandwidthShare('crossEntropy', l3, h3.median, 'f16').share : undefined;
+    goal('[H3] crossEntropy loss on float16 logits 2048x32000, 2 threads: >= 0.85 of read bandwidth in bytes', s3 === undefined ? undefined : s3.toFixed(2), s3 >= 0.85);
+  }
+  const r4 = ratio(h1, findOf('bf16', 'softmax', 64, 128256, 1, 'LUT + logitkit f32'));
+  goal('[H4] softmax bfloat16 64x128256, 1 thread: >= 3x the JS route (lookup-table decode, then logitkit on float32)', r4 === undefined ? undefined : fmtRatio(r4), r4 >= 3);
 
   // Issue 15's targets, float32 (f64 is not judged here). Per SIMD path from the per-path table
   // (each path in its own process, 1 thread, with its own lean exp loop): T1 and T3.
