@@ -10,6 +10,7 @@ namespace isa_avx2 {
 
 struct F32 {
   using T = float;
+  static constexpr bool kFastFma = true;  // exp.h: rounding by one fma
   using R = __m256;
   static constexpr size_t N = 8;
 
@@ -33,15 +34,20 @@ struct F32 {
   static void st16(void* p, __m128i v) { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
   static R load_h(const F16* p) { return _mm256_cvtph_ps(ld16(p)); }
   static R load_h(const BF16* p) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(ld16(p)), 16)); }
-  static void store_h(F16* p, R v) { st16(p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); }
-  static void store_h(BF16* p, R v) {
+  static __m128i bits16(const F16*, R v) { return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static __m128i bits16(const BF16*, R v) {
     const __m256i u = _mm256_castps_si256(v), hi = _mm256_srli_epi32(u, 16);
     __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), _mm256_and_si256(hi, _mm256_set1_epi32(1))), 16);
     const __m256i q = _mm256_or_si256(hi, _mm256_set1_epi32(0x40));  // NaN: quiet
     r = _mm256_blendv_epi8(r, q, _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
     // 32 -> 16 bits: packus works within 128-bit halves, the permute joins them
-    st16(p, _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08)));
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08));
   }
+  template <class H>
+  static void store_h(H* p, R v) { st16(p, bits16(p, v)); }
+  // p aligned to 16 bytes (lanes.h store_each)
+  template <class H>
+  static void stream_h(H* p, R v) { _mm_stream_si128(reinterpret_cast<__m128i*>(p), bits16(p, v)); }
   static R add(R a, R b) { return _mm256_add_ps(a, b); }
   static R sub(R a, R b) { return _mm256_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
@@ -142,6 +148,7 @@ struct F32 {
 
 struct F64Ops {
   using T = double;
+  static constexpr bool kFastFma = true;
   using R = __m256d;
   static constexpr size_t N = 4;
 

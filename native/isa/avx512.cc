@@ -18,6 +18,8 @@ namespace isa_avx512 {
 
 struct F32 {
   using T = float;
+  static constexpr bool kFastFma = true;  // exp.h: rounding by one fma
+  static constexpr bool kTable16 = true;  // exp.h: the table-driven exponential (permute16, ldexp = vscalefps)
   using R = __m512;
   static constexpr size_t N = 16;
 
@@ -36,13 +38,18 @@ struct F32 {
   static void st16(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
   static R load_h(const F16* p) { return _mm512_cvtph_ps(ld16(p)); }
   static R load_h(const BF16* p) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(ld16(p)), 16)); }
-  static void store_h(F16* p, R v) { st16(p, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); }
-  static void store_h(BF16* p, R v) {
+  static __m256i bits16(const F16*, R v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static __m256i bits16(const BF16*, R v) {
     const __m512i u = _mm512_castps_si512(v), hi = _mm512_srli_epi32(u, 16);
     const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), _mm512_and_si512(hi, _mm512_set1_epi32(1))), 16);
     const __m512i q = _mm512_or_si512(hi, _mm512_set1_epi32(0x40));  // NaN: quiet
-    st16(p, _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), q)));
+    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), q));
   }
+  template <class H>
+  static void store_h(H* p, R v) { st16(p, bits16(p, v)); }
+  // p aligned to 32 bytes (lanes.h store_each)
+  template <class H>
+  static void stream_h(H* p, R v) { _mm256_stream_si256(reinterpret_cast<__m256i*>(p), bits16(p, v)); }
   static R add(R a, R b) { return _mm512_add_ps(a, b); }
   static R sub(R a, R b) { return _mm512_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
@@ -61,7 +68,9 @@ struct F32 {
   static unsigned mask_gt(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static unsigned mask_unord(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
   static R round(R r) { return _mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static R ldexp(R p, R k) { return _mm512_scalef_ps(p, k); }
+  static R ldexp(R p, R k) { return _mm512_scalef_ps(p, k); }  // p * 2^floor(k)
+  // table[low four bits of each lane of i]
+  static R permute16(R i, const T* table) { return _mm512_permutexvar_ps(_mm512_castps_si512(i), _mm512_load_ps(table)); }
   static T hmax(R v) { return _mm512_reduce_max_ps(v); }
   struct Acc {
     __m512d lo, hi;  // lanes 0-7 and 8-15 in binary64
@@ -171,6 +180,7 @@ struct F32 {
 
 struct F64Ops {
   using T = double;
+  static constexpr bool kFastFma = true;
   using R = __m512d;
   static constexpr size_t N = 8;
 

@@ -23,7 +23,8 @@ Kernels<typename V::T, X, Y> make_kernels() {
   k.cross_entropy_rows = &CK::rows;
   k.max = &SK::max;
   k.expsum = &SK::expsum;
-  k.scale = &SK::scale;
+  k.softmax_sum = &SK::softmax_sum;
+  k.scale_into = &SK::scale_into;
   k.expscale = &SK::expscale;
   k.logwrite = &SK::logwrite;
   k.dot = &CK::dot;

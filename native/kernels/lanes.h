@@ -141,22 +141,29 @@ struct Lanes {
     if constexpr (HasStream<V>::value) V::stream(p, v);
     else V::store(p, v);
   }
+  // half-precision elements (half.h): a traits struct that streams T streams them too (stream_h)
+  template <class H, std::enable_if_t<IsHalf<H>::value, int> = 0>
+  static LOGITKIT_INLINE void stream(H* p, R v) {
+    if constexpr (HasStream<V>::value) V::stream_h(p, v);
+    else V::store_h(p, v);
+  }
   static inline void stream_fence() {
     if constexpr (HasStream<V>::value) V::stream_fence();
   }
 
   // y[i..i+N) = f(i, k) over [0, n), k < N lanes (loaded with load_tail) at either end: plain
-  // stores, or (kStream, y of type T) non-temporal ones from y's first register-aligned position
-  // on. y is aligned to sizeof(Y) (a typed array's elements always are). Half-precision y (half.h)
-  // is converted a register at a time and stored normally.
+  // stores, or (kStream) non-temporal ones from y's first register-aligned position on (N
+  // elements of Y: 64 bytes of float32, 32 of half precision on AVX-512). y is aligned to
+  // sizeof(Y) (a typed array's elements always are). Half-precision y (half.h) is converted a
+  // register at a time.
   template <bool kStream, class Y, class F>
   static LOGITKIT_INLINE void store_each(Y* y, size_t n, const F& f) {
     size_t i = 0;
-    if constexpr (kStream && std::is_same_v<Y, T>) {
-      const size_t mis = (reinterpret_cast<uintptr_t>(y) / sizeof(T)) % N;
+    if constexpr (kStream) {
+      const size_t mis = (reinterpret_cast<uintptr_t>(y) / sizeof(Y)) % N;
       if (mis) {
         i = n < N - mis ? n : N - mis;
-        V::store_tail(y, f(size_t(0), i), i);
+        Mem<V>::store_tail(y, f(size_t(0), i), i);
       }
       for (; i + N <= n; i += N) stream(y + i, f(i, N));
     } else {

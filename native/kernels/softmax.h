@@ -151,10 +151,29 @@ struct SoftmaxIn {
     return s;
   }
 
-  template <bool kStore>
+  // kPairs: the terms of two registers are added in T before they reach the accumulator (whose
+  // add, binary64 for float data, costs several conversions): one rounding more, at most 2^-24
+  // (2^-53) of the pair, so of the sum. For softmax only (softmax_sum), where the sum's relative
+  // error is the outputs'; log-softmax, cross-entropy and sampling keep every term's digits.
+  template <bool kStore, bool kPairs = false>
   static DD expsum_shift_impl(const X* x, size_t n, R vj, R vfloor, T* y, const X* pf = nullptr) {
     typename V::Acc acc = V::acc_zero();
     size_t i = 0;
+    if constexpr (kPairs) {
+      for (; i + 2 * N <= n; i += 2 * N) {
+        if (pf) {
+          LOGITKIT_PREFETCH(pf + i);
+          LOGITKIT_PREFETCH(pf + i + N);
+        }
+        const R e0 = E::exp_minus_j(V::max(vfloor, M::load(x + i)), vj);
+        const R e1 = E::exp_minus_j(V::max(vfloor, M::load(x + i + N)), vj);
+        if (kStore) {
+          V::store(y + i, e0);
+          V::store(y + i + N, e1);
+        }
+        V::acc_add(acc, V::add(e0, e1));
+      }
+    }
     for (; i + N <= n; i += N) {
       if (pf) LOGITKIT_PREFETCH(pf + i);
       R e = E::exp_minus_j(V::max(vfloor, M::load(x + i)), vj);
@@ -170,13 +189,18 @@ struct SoftmaxIn {
   }
 
   // pf: the next n elements to be read (the next row), prefetched on the fast path, or null
-  static ExpSum expsum(const X* x, size_t n, T m, DD inv_temp, T* y, const X* pf) {
+  template <bool kPairs = false>
+  static ExpSum expsum_with(const X* x, size_t n, T m, DD inv_temp, T* y, const X* pf) {
     const Shift sh = is_one(inv_temp) ? shift_for(m) : Shift{};
     if (!sh.ok) return ExpSum{expsum_m(x, n, m, inv_temp, y), DD{0.0, 0.0}};
     const R vj = V::set1(sh.j), vf = V::set1(sh.floor);
-    const DD sum = y ? expsum_shift_impl<true>(x, n, vj, vf, y, pf) : expsum_shift_impl<false>(x, n, vj, vf, y, pf);
+    const DD sum = y ? expsum_shift_impl<true, kPairs>(x, n, vj, vf, y, pf) : expsum_shift_impl<false, kPairs>(x, n, vj, vf, y, pf);
     return ExpSum{sum, sh.off};
   }
+  static ExpSum expsum(const X* x, size_t n, T m, DD inv_temp, T* y, const X* pf) { return expsum_with(x, n, m, inv_temp, y, pf); }
+  // The sum softmax divides by: expsum's terms (stored into y when y is not null), added in pairs
+  // on the fast path (expsum_shift_impl). Whether or not y keeps them, the same sum.
+  static ExpSum softmax_sum(const X* x, size_t n, T m, DD inv_temp, T* y, const X* pf) { return expsum_with<true>(x, n, m, inv_temp, y, pf); }
 
 };
 
@@ -207,29 +231,58 @@ struct SoftmaxKernels : SoftmaxIn<V, X> {
     });
   }
 
-  static void scale(T* y, size_t n, DD f) { SoftmaxKernels<V, T, T>::template scale_to<false>(y, y, n, f); }
-
-  template <bool kTemp>
-  static void expscale_impl(const X* x, Y* y, size_t n, R vm, R ih, R il, R fh, R fl) {
-    const R negm = V::sub(V::set1(T(0)), vm);
-    auto one = [&](R v) {
-      const R e = B::template exp_of<kTemp>(v, vm, negm, ih, il);
-      return V::fma(e, fh, V::mul(e, fl));
-    };
-    size_t i = 0;
-    for (; i + N <= n; i += N) M::store(y + i, one(M::load(x + i)));
-    if (i < n) M::store_tail(y + i, one(M::load_tail(x + i, n - i, -kInf)), n - i);
+  // g(std::bool_constant<stream>): stream as a compile-time flag, a fence after streamed stores
+  template <class G>
+  static void streamed(bool stream, const G& g) {
+    if (stream) {
+      g(std::true_type{});
+      L::stream_fence();
+    } else {
+      g(std::false_type{});
+    }
   }
 
-  static void expscale(const X* x, Y* y, size_t n, T m, DD inv_temp, DD f) {
-    T ih, il, fh, fl;
-    split(inv_temp, ih, il);
+  // y = src * f (src: T, e.g. a long row's kept exponentials; may be y); stream: non-temporal stores
+  static void scale_into(const T* src, Y* y, size_t n, DD f, bool stream) {
+    streamed(stream, [&](auto s) { scale_to<decltype(s)::value>(src, y, n, f); });
+  }
+
+  // y = e * f for each term e that expsum(x, n, m, inv_temp) computes, by the same branch and the
+  // same operations: a long row's second pass without its exponentials kept gives the bits that
+  // keeping them (expsum into a buffer, then scale_into) gives, so where they are kept never shows.
+  template <bool kStream, class Term>
+  static LOGITKIT_INLINE void expscale_with(const X* x, Y* y, size_t n, DD f, const Term& term) {
+    T fh, fl;
     split(f, fh, fl);
-    const R vm = V::set1(m);
-    if (is_one(inv_temp))
-      expscale_impl<false>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(fh), V::set1(fl));
-    else
-      expscale_impl<true>(x, y, n, vm, V::set1(ih), V::set1(il), V::set1(fh), V::set1(fl));
+    const R vh = V::set1(fh), vl = V::set1(fl);
+    L::template store_each<kStream>(y, n, [&](size_t i, size_t k) LOGITKIT_INLINE_LAMBDA {
+      const R e = term(k == N ? M::load(x + i) : M::load_tail(x + i, k, -kInf));
+      return V::fma(e, vh, V::mul(e, vl));
+    });
+  }
+
+  template <bool kStream>
+  static void expscale_to(const X* x, Y* y, size_t n, T m, DD inv_temp, DD f) {
+    const typename B::Shift sh = is_one(inv_temp) ? B::shift_for(m) : typename B::Shift{};
+    if (sh.ok) {
+      const R vj = V::set1(sh.j), vf = V::set1(sh.floor);
+      return expscale_with<kStream>(x, y, n, f, [&](R v) LOGITKIT_INLINE_LAMBDA { return E::exp_minus_j(V::max(vf, v), vj); });
+    }
+    T ih, il;
+    split(inv_temp, ih, il);
+    const R vm = V::set1(m), negm = V::sub(V::set1(T(0)), vm), vih = V::set1(ih), vil = V::set1(il);
+    if (is_one(inv_temp)) {
+      const T floor = B::floor_for(m);
+      const R vf = V::set1(floor);
+      if (floor == floor)
+        return expscale_with<kStream>(x, y, n, f, [&](R v) LOGITKIT_INLINE_LAMBDA { return B::exp_floored(v, vm, negm, vf); });
+      return expscale_with<kStream>(x, y, n, f, [&](R v) LOGITKIT_INLINE_LAMBDA { return B::template exp_of<false>(v, vm, negm, vih, vil); });
+    }
+    expscale_with<kStream>(x, y, n, f, [&](R v) LOGITKIT_INLINE_LAMBDA { return B::template exp_of<true>(v, vm, negm, vih, vil); });
+  }
+
+  static void expscale(const X* x, Y* y, size_t n, T m, DD inv_temp, DD f, bool stream) {
+    streamed(stream, [&](auto s) { expscale_to<decltype(s)::value>(x, y, n, m, inv_temp, f); });
   }
 
   // (x - m) * inv_temp - lse; a -inf entry gives -inf (its lo part, NaN, is dropped).
@@ -274,8 +327,8 @@ struct SoftmaxKernels : SoftmaxIn<V, X> {
     logwrite_temp_impl<kStream>(x, y, n, V::set1(m), V::set1(ih), V::set1(il), V::set1(lh), V::set1(ll));
   }
 
-  static void logwrite(const X* x, Y* y, size_t n, T m, DD inv_temp, DD lse) {
-    logwrite_to<false>(x, y, n, m, inv_temp, lse);
+  static void logwrite(const X* x, Y* y, size_t n, T m, DD inv_temp, DD lse, bool stream) {
+    streamed(stream, [&](auto s) { logwrite_to<decltype(s)::value>(x, y, n, m, inv_temp, lse); });
   }
 
   // Rows shorter than this go N at a time through a transposed tile, one row per lane: a row of 3
@@ -354,7 +407,7 @@ struct SoftmaxKernels : SoftmaxIn<V, X> {
         T* e;
         if constexpr (std::is_same_v<Y, T>) e = kStream ? a.scratch : y;
         else e = a.scratch;
-        scale_to<kStream>(e, y, C, dd_recip(expsum(x, C, m, a.inv_temp, e, next).sum));
+        scale_to<kStream>(e, y, C, dd_recip(B::softmax_sum(x, C, m, a.inv_temp, e, next).sum));
       } else {
         const ExpSum s = expsum(x, C, m, a.inv_temp, nullptr, next);
         logwrite_to<kStream>(x, y, C, m, a.inv_temp, dd_add(dd_log(s.sum), s.off));  // log of sum(exp(x - m))

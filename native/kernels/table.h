@@ -100,12 +100,15 @@ struct Kernels {
   // Sum of exp((x - m) * inv_temp - off) (see ExpSum); stores each term into y when y is not null.
   // pf: the next n elements the caller will read (prefetched on the way), or null.
   ExpSum (*expsum)(const X* x, size_t n, T m, DD inv_temp, T* y, const X* pf);
-  // y *= f
-  void (*scale)(T* y, size_t n, DD f);
-  // y = exp((x - m) * inv_temp) * f: a long row's second pass, from x (two reads and one write)
-  void (*expscale)(const X* x, Y* y, size_t n, T m, DD inv_temp, DD f);
+  // The same terms, summed as softmax sums them (softmax.h: pairs of registers added in T first)
+  ExpSum (*softmax_sum)(const X* x, size_t n, T m, DD inv_temp, T* y, const X* pf);
+  // y = src * f (src may be y); stream: y written with non-temporal stores
+  void (*scale_into)(const T* src, Y* y, size_t n, DD f, bool stream);
+  // y = e * f for each term e that expsum(x, n, m, inv_temp) computes: a long row's second pass
+  // from x, giving the bits that expsum into a buffer and scale_into give
+  void (*expscale)(const X* x, Y* y, size_t n, T m, DD inv_temp, DD f, bool stream);
   // y = (x - m) * inv_temp - lse
-  void (*logwrite)(const X* x, Y* y, size_t n, T m, DD inv_temp, DD lse);
+  void (*logwrite)(const X* x, Y* y, size_t n, T m, DD inv_temp, DD lse, bool stream);
   // sum of a*b*(ref - x) and of a*b; a or b may be null (then 1)
   DotSums (*dot)(const X* x, size_t n, T ref, const T* a, const X* b);
   // cross-entropy statistics of n logits (w: their n weights, q: their n target probabilities, or

@@ -47,10 +47,15 @@ static inline double exp_diff(double a, double b, DD it, DD off) {
 // thread: 1.0 -> 0.9 ms); with fewer rows than threads, the chunks of every row in parallel, the
 // merges on the calling thread in between, so one huge row keeps every core busy. The arithmetic,
 // and so the result, is the same either way and for any thread count.
+// Whether for_chunked_rows runs each row's three steps on one thread (else its chunks spread).
+inline bool chunked_rows_each_on_one_thread(size_t rows) {
+  const size_t threads = static_cast<size_t>(num_threads());
+  return rows % threads == 0 || rows >= 4 * threads;
+}
+
 template <class P1, class M, class P2>
 void for_chunked_rows(size_t rows, size_t nch, const P1& pass1, const M& merge, const P2& pass2) {
-  const size_t threads = static_cast<size_t>(num_threads());
-  if (rows % threads == 0 || rows >= 4 * threads) {
+  if (chunked_rows_each_on_one_thread(rows)) {
     parallel_for(rows, 1, [&](size_t r0, size_t r1) {
       for (size_t r = r0; r < r1; ++r) {
         for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass1(u);
