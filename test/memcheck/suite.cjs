@@ -1,5 +1,5 @@
 // The reduced suite that scripts/test-valgrind.sh runs under valgrind memcheck: every op (sigmoid,
-// binary cross-entropy, argmax, topK and sample included), dtype,
+// binary cross-entropy, argmax, topK and sample included), dtype (float16 and bfloat16 in and out too),
 // kernel shape class (contiguous rows, short rows, strided axis, chunked long row split over
 // threads), every cross-entropy option, async calls, errors thrown before and inside native code,
 // a buffer detached in flight, and worker_threads terminated mid-call. Plain node (no vitest: its
@@ -163,6 +163,73 @@ async function main() {
       }
     }
   }
+  // half precision: float16 and bfloat16 bits in, float32 or half bits out, on every kernel shape
+  // class; each result must be the float32 function's on the decoded values (this suite runs
+  // small calls natively, so both go through the kernels), half outputs its rounding
+  const { binding } = require(path.resolve(__dirname, '..', '..', 'dist', 'binding.js'));
+  const sameBits = (a, b, what) => assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), what);
+  for (const threads of [1, 3]) {
+    lk.setNumThreads(threads);
+    for (const [dtype, code] of [['float16', 1], ['bfloat16', 2]]) {
+      for (const [shape, axis] of [...shapes, [[4, 40, 130], 1]]) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const h = new Uint16Array(n);
+        binding.convert(data(Float32Array, n, threads + code), h, 0, code);
+        const x = new Float32Array(n);
+        binding.convert(h, x, code, 0);
+        const rounded = (y) => {
+          const r = new Uint16Array(y.length);
+          binding.convert(y, r, 0, code);
+          return r;
+        };
+        const o = { shape, axis };
+        for (const fn of ['softmax', 'logSoftmax']) {
+          const want = lk[fn](x, o);
+          sameBits(lk[fn](h, { ...o, dtype }), want, `${fn} ${dtype}`);
+          sameBits(await lk[`${fn}Async`](h, { ...o, dtype, outDtype: dtype }), rounded(want), `${fn} ${dtype} to half`);
+        }
+        const ax = axis < 0 ? axis + shape.length : axis;
+        const rows = n / shape[ax];
+        const idx = Int32Array.from({ length: rows }, (_, r) => (r * 5) % shape[ax]);
+        const gradF = new Float32Array(n);
+        const lossF = lk.crossEntropy(x, idx, { ...o, grad: gradF, labelSmoothing: 0.05 });
+        const gradH = new Uint16Array(n);
+        assert.equal(lk.crossEntropy(h, idx, { ...o, dtype, grad: gradH, labelSmoothing: 0.05 }), lossF, `crossEntropy ${dtype}`);
+        sameBits(gradH, rounded(gradF), `crossEntropy grad ${dtype}`);
+        const probs = h.map((b) => b & 0x3bff);
+        const pF = new Float32Array(n);
+        binding.convert(probs, pF, code, 0);
+        assert.equal(lk.crossEntropy(h, probs, { ...o, dtype, targetDtype: dtype, reduction: 'sum' }), lk.crossEntropy(x, pF, { ...o, reduction: 'sum' }), `crossEntropy ${dtype} probabilities`);
+        sameBits(lk.argmax(h, { ...o, dtype }), lk.argmax(x, o), `argmax ${dtype}`);
+        const tk = lk.topK(h, 3, { ...o, dtype, mode: 'logSoftmax', outDtype: dtype });
+        const tkF = lk.topK(x, 3, { ...o, mode: 'logSoftmax' });
+        sameBits(tk.indices, tkF.indices, `topK ${dtype}`);
+        sameBits(tk.values, rounded(tkF.values), `topK values ${dtype}`);
+        sameBits(await lk.sampleAsync({ type: dtype === 'float16' ? 'float16' : 'float32', data: dtype === 'float16' ? h : x, dims: shape }, { axis, seed: 11, topP: 0.9 }), lk.sample(x, { ...o, seed: 11, topP: 0.9 }), `sample ${dtype}`);
+        checks += 9;
+      }
+      for (const n of [1, 7, 33, 100003]) {
+        const h = new Uint16Array(n);
+        binding.convert(data(Float32Array, n, threads + 7), h, 0, code);
+        const x = new Float32Array(n);
+        binding.convert(h, x, code, 0);
+        sameBits(lk.sigmoid(h, { dtype }), lk.sigmoid(x), `sigmoid ${dtype}`);
+        const y = h.map((b, i) => (i % 3 === 0 ? (dtype === 'float16' ? 0x3800 : 0x3f00) : 0));
+        const yF = new Float32Array(n);
+        binding.convert(y, yF, code, 0);
+        const gradH = new Uint16Array(n);
+        const gradF = new Float32Array(n);
+        assert.equal(await lk.binaryCrossEntropyWithLogitsAsync(h, y, { dtype, grad: gradH }), lk.binaryCrossEntropyWithLogits(x, yF, { grad: gradF }), `bce ${dtype}`);
+        const r = new Uint16Array(n);
+        binding.convert(gradF, r, 0, code);
+        sameBits(gradH, r, `bce grad ${dtype}`);
+        checks += 2;
+      }
+    }
+  }
+  assert.throws(() => lk.softmax(new Uint16Array(6), { shape: [2, 3] }), TypeError);
+  assert.throws(() => lk.softmax({ type: 'float16', data: new Uint16Array(6), dims: [2, 2] }), RangeError);
+
   // errors: thrown in TypeScript, in native code (a target out of range mid-batch), and rejected
   const x = data(Float32Array, 6000, 1);
   const out = new Float32Array(6000).fill(3);
