@@ -41,21 +41,24 @@ static inline double exp_diff(double a, double b, DD it, DD off) {
   return e + e * (pe + q.lo + off.lo);
 }
 
-// Rows of C > kChunk as rows x nch (row, chunk) units: pass1(u) on every unit, merge(r) on every row
-// once its units are done, then pass2(u) on every unit. With rows enough to share evenly, each row
-// runs all three on one thread while its chunks are still in L2 (16x128256 float32 softmax, one
-// thread: 1.0 -> 0.9 ms); with fewer rows than threads, the chunks of every row in parallel, the
-// merges on the calling thread in between, so one huge row keeps every core busy. The arithmetic,
-// and so the result, is the same either way and for any thread count.
-// Whether for_chunked_rows runs each row's three steps on one thread (else its chunks spread).
+// Whether for_chunked_rows runs each row's three steps on one thread (else its chunks spread):
+// decided once per call from the thread count, which another thread may change meanwhile.
 inline bool chunked_rows_each_on_one_thread(size_t rows) {
   const size_t threads = static_cast<size_t>(num_threads());
   return rows % threads == 0 || rows >= 4 * threads;
 }
 
+// Rows of C > kChunk as rows x nch (row, chunk) units: pass1(u) on every unit, merge(r) on every row
+// once its units are done, then pass2(u) on every unit. With rows enough to share evenly, each row
+// runs all three on one thread while its chunks are still in L2 (16x128256 float32 softmax, one
+// thread: 1.0 -> 0.9 ms); with fewer rows than threads, the chunks of every row in parallel, the
+// merges on the calling thread in between, so one huge row keeps every core busy. The arithmetic,
+// and so the result, is the same either way and for any thread count. `one_thread_rows`: the
+// caller's chunked_rows_each_on_one_thread(rows), when it relies on the mode (softmax keeps a row's
+// exponentials in the thread's scratch only when the row stays on that thread).
 template <class P1, class M, class P2>
-void for_chunked_rows(size_t rows, size_t nch, const P1& pass1, const M& merge, const P2& pass2) {
-  if (chunked_rows_each_on_one_thread(rows)) {
+void for_chunked_rows(bool one_thread_rows, size_t rows, size_t nch, const P1& pass1, const M& merge, const P2& pass2) {
+  if (one_thread_rows) {
     parallel_for(rows, 1, [&](size_t r0, size_t r1) {
       for (size_t r = r0; r < r1; ++r) {
         for (size_t u = r * nch; u < (r + 1) * nch; ++u) pass1(u);
@@ -73,6 +76,11 @@ void for_chunked_rows(size_t rows, size_t nch, const P1& pass1, const M& merge, 
   parallel_for(units, grain, [&](size_t u0, size_t u1) {
     for (size_t u = u0; u < u1; ++u) pass2(u);
   });
+}
+
+template <class P1, class M, class P2>
+void for_chunked_rows(size_t rows, size_t nch, const P1& pass1, const M& merge, const P2& pass2) {
+  for_chunked_rows(chunked_rows_each_on_one_thread(rows), rows, nch, pass1, merge, pass2);
 }
 
 }  // namespace logitkit

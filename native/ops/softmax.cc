@@ -89,7 +89,8 @@ void softmax_long_rows(const Kernels<T, X, Y>& k, const X* x, Y* y, size_t rows,
   const bool stream = rows * C * sizeof(Y) >= kStreamAbove;
   // where pass 1 keeps the exponentials for pass 2: the thread's scratch row, y itself (float32,
   // not streamed), or nowhere (pass 2 recomputes them)
-  const bool keep_scratch = !log && C <= kKeepRowMax && chunked_rows_each_on_one_thread(rows) && (kHalfOut || stream);
+  const bool one_thread_rows = chunked_rows_each_on_one_thread(rows);
+  const bool keep_scratch = !log && C <= kKeepRowMax && one_thread_rows && (kHalfOut || stream);
   const bool keep_y = !log && !kHalfOut && !stream && C <= kRecomputeAbove;
   auto extent = [&](size_t u, size_t& off, size_t& n) {
     off = (u / nch) * C + (u % nch) * kChunk;
@@ -170,7 +171,7 @@ void softmax_long_rows(const Kernels<T, X, Y>& k, const X* x, Y* y, size_t rows,
       else k.expscale(x + off, y + off, n, m[u], it, f, stream);
     }
   };
-  for_chunked_rows(rows, nch, pass1, merge, pass2);
+  for_chunked_rows(one_thread_rows, rows, nch, pass1, merge, pass2);
 }
 
 }  // namespace
