@@ -177,6 +177,11 @@ export interface Info {
   isa: 'avx512' | 'avx2' | 'neon' | 'scalar';
   /** Every SIMD path this CPU supports, best first. */
   isas: string[];
+  /**
+   * Optional instructions the active path uses on top of its own: 'avx512bf16' (vcvtneps2bf16 for
+   * bfloat16 outputs, on AVX-512 CPUs that have it, unless LOGITKIT_AVX512BF16=0).
+   */
+  features: string[];
   /** Worker threads the kernels may use. */
   threads: number;
   /** Elements per vector register for float32 and float64 on the active path. */

@@ -14,6 +14,7 @@ const KernelTable* scalar_table();
 #if defined(LOGITKIT_X64)
 const KernelTable* avx2_table();
 const KernelTable* avx512_table();
+const KernelTable* avx512bf16_table();
 #endif
 #if defined(__aarch64__)
 const KernelTable* neon_table();
@@ -25,6 +26,7 @@ namespace {
 struct X86Features {
   bool avx2_fma = false;
   bool avx512 = false;  // F + BW + DQ + VL
+  bool avx512_bf16 = false;
 };
 
 uint64_t xgetbv0() {
@@ -50,6 +52,10 @@ X86Features detect_x86() {
   const bool f512 = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
   f.avx2_fma = avx2 && fma && f16c;  // F16C: the float16 conversions (every AVX2 CPU has it)
   f.avx512 = f.avx2_fma && zmm_state && f512 && dq && bw && vl;
+  if (f.avx512 && a >= 1) {
+    __cpuid_count(7, 1, a, b, c, d);
+    f.avx512_bf16 = a & (1u << 5);
+  }
   return f;
 }
 #endif
@@ -57,6 +63,7 @@ X86Features detect_x86() {
 struct Entry {
   const char* name;
   const KernelTable* (*table)();
+  const char* feature;  // an optional instruction set the table uses on top of `name`'s, or null
 };
 
 // Supported ISAs, best first.
@@ -64,13 +71,17 @@ std::vector<Entry> detect() {
   std::vector<Entry> list;
 #if defined(LOGITKIT_X64)
   const X86Features f = detect_x86();
-  if (f.avx512) list.push_back({"avx512", avx512_table});
-  if (f.avx2_fma) list.push_back({"avx2", avx2_table});
+  // AVX512-BF16 for bfloat16 outputs (avx512bf16.cc) unless LOGITKIT_AVX512BF16=0, which tests the
+  // integer rounding on the CPUs that have it
+  const char* bf16 = std::getenv("LOGITKIT_AVX512BF16");
+  if (f.avx512 && f.avx512_bf16 && !(bf16 && std::string(bf16) == "0")) list.push_back({"avx512", avx512bf16_table, "avx512bf16"});
+  else if (f.avx512) list.push_back({"avx512", avx512_table, nullptr});
+  if (f.avx2_fma) list.push_back({"avx2", avx2_table, nullptr});
 #endif
 #if defined(__aarch64__)
-  list.push_back({"neon", neon_table});  // Advanced SIMD is part of every AArch64 CPU
+  list.push_back({"neon", neon_table, nullptr});  // Advanced SIMD is part of every AArch64 CPU
 #endif
-  list.push_back({"scalar", scalar_table});
+  list.push_back({"scalar", scalar_table, nullptr});
   return list;
 }
 
@@ -79,13 +90,10 @@ Dispatch make_dispatch() {
   const std::vector<Entry> list = detect();
   for (const Entry& e : list) d.supported.push_back(e.name);
   const char* forced = std::getenv("LOGITKIT_ISA");
-  if (forced == nullptr || *forced == '\0') {
-    d.active = list.front().table();
-    return d;
-  }
   for (const Entry& e : list) {
-    if (e.name == std::string(forced)) {
+    if (forced == nullptr || *forced == '\0' || e.name == std::string(forced)) {
       d.active = e.table();
+      if (e.feature) d.features.push_back(e.feature);
       return d;
     }
   }

@@ -12,6 +12,7 @@ namespace logitkit {
 struct Dispatch {
   const KernelTable* active = nullptr;  // null when LOGITKIT_ISA asked for something unavailable
   std::vector<std::string> supported;   // best first
+  std::vector<std::string> features;    // optional instruction sets the active table uses (avx512bf16)
   std::string error;                    // why `active` is null
 };
 

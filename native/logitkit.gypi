@@ -18,7 +18,7 @@
       "defines": ["LOGITKIT_VERSION=\"<!(node -p \"require('./package.json').version\")\""],
       "cflags_cc": ["-fvisibility=hidden"],
       "conditions": [
-        ["target_arch=='x64'", {"dependencies": ["logitkit_avx2", "logitkit_avx512"]}],
+        ["target_arch=='x64'", {"dependencies": ["logitkit_avx2", "logitkit_avx512", "logitkit_avx512bf16"]}],
         ["target_arch=='arm64'", {"dependencies": ["logitkit_neon"]}],
         ["OS=='linux'", {
           "sources": ["<@(logitkit_linux_sources)"],
@@ -41,6 +41,12 @@
           "type": "static_library",
           "sources": ["<@(logitkit_avx512_sources)"],
           "cflags_cc": ["<@(logitkit_avx512_flags)", "-fvisibility=hidden", "-fPIC"]
+        },
+        {
+          "target_name": "logitkit_avx512bf16",
+          "type": "static_library",
+          "sources": ["<@(logitkit_avx512bf16_sources)"],
+          "cflags_cc": ["<@(logitkit_avx512bf16_flags)", "-fvisibility=hidden", "-fPIC"]
         }
       ]
     }],

@@ -49,6 +49,19 @@
       "-mfma",
       "-mf16c"
     ],
+    "logitkit_avx512bf16_sources": [
+      "native/isa/avx512bf16.cc"
+    ],
+    "logitkit_avx512bf16_flags": [
+      "-mavx512f",
+      "-mavx512bw",
+      "-mavx512dq",
+      "-mavx512vl",
+      "-mavx512bf16",
+      "-mavx2",
+      "-mfma",
+      "-mf16c"
+    ],
     "logitkit_neon_sources": [
       "native/isa/neon.cc"
     ],

@@ -1,5 +1,6 @@
 // `npm test`: runs the whole vitest suite once per SIMD path this CPU supports, each forced through
-// LOGITKIT_ISA in its own process, so every path is tested on every run. Extra arguments go to
+// LOGITKIT_ISA in its own process, so every path is tested on every run (and, on a CPU with
+// AVX512-BF16, the half-precision tests once more on avx512 without it). Extra arguments go to
 // vitest (e.g. a file filter). LOGITKIT_TEST_ISAS=avx2,scalar limits the list.
 //
 // Those runs send small calls to the addon too (LOGITKIT_SMALL_CALLS=native: lib/small.ts computes
@@ -36,6 +37,15 @@ const isas = process.env.LOGITKIT_TEST_ISAS ? process.env.LOGITKIT_TEST_ISAS.spl
 console.log(`logitkit ${info.version}: testing SIMD paths ${isas.join(', ')} (this CPU supports ${info.isas.join(', ')})`);
 
 const runs = isas.map((isa) => ({ label: isa, env: { LOGITKIT_ISA: isa, LOGITKIT_SMALL_CALLS: 'native' } }));
+// On a CPU with AVX512-BF16 the avx512 path rounds bfloat16 outputs with vcvtneps2bf16; its integer
+// rounding (the path of AVX-512 CPUs without it) runs the half-precision tests once more.
+if (isas.includes('avx512') && (info.features || []).includes('avx512bf16')) {
+  runs.push({
+    label: 'avx512 without AVX512-BF16',
+    env: { LOGITKIT_ISA: 'avx512', LOGITKIT_AVX512BF16: '0', LOGITKIT_SMALL_CALLS: 'native' },
+    args: process.argv.length > 2 ? process.argv.slice(2) : ['test/half.test.ts'],
+  });
+}
 if (!process.env.LOGITKIT_ADDON && !process.env.LOGITKIT_TEST_ISAS) runs.push({ label: `${info.isa}, small calls in JavaScript (as shipped)`, env: { LOGITKIT_ISA: info.isa } });
 delete env.LOGITKIT_SMALL_CALLS;
 
@@ -44,7 +54,7 @@ const results = [];
 for (const [i, run] of runs.entries()) {
   console.log(`\n=== ${Object.entries(run.env).map(([k, v]) => `${k}=${v}`).join(' ')} ===`);
   const report = path.join(tmp, `${i}.json`);
-  const r = runNode([vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  const r = runNode([vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...(run.args ?? process.argv.slice(2))], {
     cwd: root,
     env: { ...env, ...run.env },
     stdio: 'inherit',

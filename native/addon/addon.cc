@@ -286,6 +286,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Array isas = Napi::Array::New(env, d.supported.size());
   for (size_t i = 0; i < d.supported.size(); ++i) isas.Set(static_cast<uint32_t>(i), d.supported[i]);
   o.Set("isas", isas);
+  Napi::Array features = Napi::Array::New(env, d.features.size());
+  for (size_t i = 0; i < d.features.size(); ++i) features.Set(static_cast<uint32_t>(i), d.features[i]);
+  o.Set("features", features);
   o.Set("threads", num_threads());
   if (d.active) {
     o.Set("lanesF32", static_cast<double>(d.active->f32.lanes));
