@@ -97,6 +97,20 @@ function expectRounded(f: Format, got: Uint16Array, f32: Float32Array, what: str
 }
 
 describe(`half-precision conversions (${ISA})`, () => {
+  // avx512 rounds bfloat16 outputs with vcvtneps2bf16 where the CPU has AVX512-BF16 (and
+  // LOGITKIT_AVX512BF16 is not 0); the tests below then check that instruction's bits, and npm test
+  // runs them once more without it (scripts/test.mjs)
+  it(`info().features: 'avx512bf16' exactly when the avx512 path runs on a CPU with AVX512-BF16 (${process.env.LOGITKIT_AVX512BF16 === '0' ? 'turned off' : 'default'})`, () => {
+    let cpu = false;
+    try {
+      cpu = /^flags\s*:.*\bavx512_bf16\b/m.test(require('node:fs').readFileSync('/proc/cpuinfo', 'utf8'));
+    } catch {
+      cpu = false; // not Linux: the probe below still requires no feature off avx512
+    }
+    const want = ISA === 'avx512' && cpu && process.env.LOGITKIT_AVX512BF16 !== '0' ? ['avx512bf16'] : [];
+    expect(lk.info().features).toEqual(want);
+  });
+
   for (const f of FORMATS) {
     it(`widens all 65536 ${f.name} patterns exactly (NaN quiet), in full registers and every tail`, () => {
       const y = new Float32Array(65536);
