@@ -139,6 +139,43 @@ describe.each(DTYPES)('crossEntropy ($name)', ({ name, ctor }) => {
     }
   });
 
+  // A later block's exponentials are taken under the shift of the maximum so far, in the pass that
+  // finds its own maximum: a block that raises it by up to 40 keeps its terms (up to e^40) and the
+  // sum is rescaled; one that raises it by more is computed again under the new shift (its terms
+  // would pass 2^63, the range of ldexp on the avx2 and scalar paths, under the old one).
+  it('a block that raises the maximum by 5, 39.9, 40.1, 64.5, 80, 100 or 300 (terms kept or computed again), every target kind', () => {
+    const r = rng(33);
+    const C = 10000;
+    for (const jump of [5, 39.9, 40.1, 64.5, 80, 100, 300]) {
+      const rows = 3;
+      const x = new ctor(rows * C);
+      for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 6;
+      // the maximum of the first blocks is 3 exactly: rows 0 and 1 rise by `jump` exactly
+      x[700] = 3;
+      x[C + 700] = 3;
+      x[2048 * 2 + 17] = 3 + jump; // row 0: one rise in block 2
+      x[C + 4096 + 5] = 3 + jump / 2; // row 1: two, in blocks 2 and 4
+      x[C + 8192 + 9] = 3 + jump;
+      for (let c = 2048; c < C; c++) x[2 * C + c] += jump; // row 2: every later block lifted
+      // targets off the maximum: a loss near 0 has the absolute error the docs state for float32
+      // (C 2^-53), tested on its own above
+      const target = Int32Array.from([100, 123, 9000]);
+      const weight = Array.from({ length: C }, () => 0.5 + r());
+      const q = new ctor(rows * C);
+      for (let i = 0; i < q.length; i++) q[i] = r() / C;
+      if (jump > 64.5) {
+        // higher, the smallest probabilities, so gradient entries, are subnormal in float32: the losses
+        const got = lk.crossEntropy(x, target, { shape: [rows, C], reduction: 'none' }) as Float64Array;
+        const ref = refCrossEntropy(x, target, false, [rows, C], -1).losses;
+        for (let k = 0; k < rows; k++) expect(relErr(got[k], ref[k]), `jump ${jump}, row ${k}: ${got[k]} vs ${ref[k]}`).toBeLessThanOrEqual(ltol);
+        continue;
+      }
+      verify(x, target, false, [rows, C], -1, {});
+      verify(x, target, false, [rows, C], -1, { labelSmoothing: 0.1, weight });
+      verify(x, q, true, [rows, C], -1, { labelSmoothing: 0.1, weight });
+    }
+  });
+
   it('long rows: a chunk of -Infinity, NaN hidden in one, +Infinity, a chunk past 2^12, a leading block of -Infinity', () => {
     const C = 3 * 65536 + 100;
     const base = as(ctor, randn(C, 4, 2));

@@ -44,11 +44,12 @@ struct ScalarBase {
     std::memcpy(&f, &b, sizeof f);
     return f;
   }
-  // p * 2^k as p * 2^(k - k/2) * 2^(k/2): both factors are normal for k >= -2*bias.
+  // p * 2^k as p * 2^(k - k/2) * 2^(k/2): both factors are normal for k in [-2*bias, 2*bias]; k is
+  // clamped to [that, 63] (traits.md)
   static R ldexp(R p, R k) {
     const T lowest = T(-2 * kBias + 4);
     if (!(k >= lowest)) k = lowest;  // also maps NaN (then p is NaN too)
-    if (k > T(0)) k = T(0);
+    if (k > T(63)) k = T(63);
     Bits ki = static_cast<Bits>(k);
     Bits k1 = ki / 2;
     return p * pow2(ki - k1) * pow2(k1);

@@ -143,16 +143,56 @@ struct CrossEntropyKernels {
     return st;
   }
 
-  // Logits are read from memory once: blocks of kBlock (in L1 for the block's second look) take
-  // the running maximum m, then add their exponentials under the shift of m. When a block raises
-  // m, the sum so far is rescaled by 2^(j_old - j_new), exactly: a term computed under the old
-  // shift, 2^(k - j_old) p(r), is the one the new shift gives, without its rounding to a subnormal.
-  // The dot products move from the old maximum to the new one by (m_new - m_old) * (their weights),
-  // all parts non-negative. The maximum's block computes its own term under the final shift, so
-  // rebuild() takes out exactly that term.
+  // expsum_shift_impl's sum (the same terms, added in the same order) and, from the same loads,
+  // the block's maximum as S::max takes it (even registers into one running maximum, odd ones and
+  // the tail into another): one look at the logits instead of two.
+  static DD expsum_max(const X* x, size_t n, R vj, R vfloor, const X* pf, T& mb) {
+    typename V::Acc acc = V::acc_zero();
+    R m0 = V::set1(-S::kInf), m1 = m0;
+    auto term = [&](R v) LOGITKIT_INLINE_LAMBDA { return E::exp_minus_j(V::max(vfloor, v), vj); };
+    size_t i = 0;
+    for (; i + 2 * N <= n; i += 2 * N) {
+      if (pf) {
+        LOGITKIT_PREFETCH(pf + i);
+        LOGITKIT_PREFETCH(pf + i + N);
+      }
+      const R v0 = M::load(x + i), v1 = M::load(x + i + N);
+      m0 = V::max(m0, v0);
+      m1 = V::max(m1, v1);
+      V::acc_add(acc, term(v0));
+      V::acc_add(acc, term(v1));
+    }
+    if (i + N <= n) {
+      if (pf) LOGITKIT_PREFETCH(pf + i);
+      const R v = M::load(x + i);
+      m0 = V::max(m0, v);
+      V::acc_add(acc, term(v));
+      i += N;
+    }
+    if (i < n) {
+      const R v = M::load_tail(x + i, n - i, -S::kInf);
+      m1 = V::max(m1, v);
+      V::acc_add(acc, term(v));  // lanes past n hold exp(floor - j ln 2) = 0
+    }
+    mb = V::hmax(V::max(m0, m1));
+    return V::acc_total(acc);
+  }
+
+  // Logits are read from memory once, in blocks of kBlock. The first block (or the first that is
+  // not all -inf) takes its maximum m, then adds its exponentials under the shift of m (in L1 for
+  // that second look). Every later block adds its exponentials under the shift of the maximum so
+  // far and takes its own maximum in the same pass (expsum_max). When a block raises m, the sum is
+  // rescaled by 2^(j_old - j_new), exactly: a term computed under the old shift, 2^(k - j_old) p(r),
+  // is the one the new shift gives, and a subnormal one is only more precise for having been
+  // computed larger; the maximum's own term in particular is the one rebuild() takes out. Terms of
+  // a block that raises m by more than kRedo would pass 2^63 under the old shift (the largest
+  // power ldexp takes, traits.md): that block is computed again under the new one. The dot products move from the old maximum to the new one
+  // by (m_new - m_old) * (their weights), all parts non-negative. A row whose maximum rises in many
+  // blocks costs no more than one whose first block holds it.
   // `next`: what is read after these n logits (the next row), prefetched during the last block's
   // exponentials as each block prefetches the next, or null.
   static constexpr size_t kBlock = 2048;
+  static constexpr double kRedo = 40.0;  // e^(40 + 0.35) < 2^59
   static CrossEntropyStats<T> stats(const X* x, size_t n, const T* w, const X* q, bool smooth, const X* next) {
     CrossEntropyStats<T> st{};
     st.m = -S::kInf;
@@ -160,23 +200,36 @@ struct CrossEntropyKernels {
     DD sum{0.0, 0.0};
     for (size_t b = 0; b < n; b += kBlock) {
       const size_t nb = n - b < kBlock ? n - b : kBlock;
-      const T mb = S::max(x + b, nb);
-      if (!(mb <= st.m)) {  // a larger maximum (or NaN, which the shift refuses)
-        const typename S::Shift ns = S::shift_for(mb);
-        if (!ns.ok) return stats_exact(x, n, w, q, smooth);
-        if (sh.ok) {
+      const X* pf = b + kBlock < n ? x + b + kBlock : next;
+      if (!sh.ok) {
+        const T mb = S::max(x + b, nb);
+        if (!(mb <= st.m)) {  // a finite maximum (or NaN, +inf, |m| >= 2^12: the shift refuses them)
+          sh = S::shift_for(mb);
+          if (!sh.ok) return stats_exact(x, n, w, q, smooth);
+          st.m = mb;
+        }
+        if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // the first block is all -inf
+        sum = S::template expsum_shift_impl<false>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr, pf);
+      } else {
+        T mb;
+        DD part = expsum_max(x + b, nb, V::set1(sh.j), V::set1(sh.floor), pf, mb);
+        if (!(mb <= st.m)) {  // a larger maximum (or NaN, which the shift refuses)
+          const typename S::Shift ns = S::shift_for(mb);
+          if (!ns.ok) return stats_exact(x, n, w, q, smooth);
+          const double rise = static_cast<double>(mb) - static_cast<double>(st.m);
+          const bool redo = rise > kRedo;
+          if (!redo) sum = dd_add(sum, part);
           const int d = static_cast<int>(sh.j - ns.j);
           sum = DD{std::ldexp(sum.hi, d), std::ldexp(sum.lo, d)};
-          const double rise = static_cast<double>(mb) - static_cast<double>(st.m);
+          if (redo) sum = dd_add(sum, S::template expsum_shift_impl<false>(x + b, nb, V::set1(ns.j), V::set1(ns.floor), nullptr, pf));
           st.d0 += rise * st.a0;
           st.d1 += rise * st.a1;
+          sh = ns;
+          st.m = mb;
+        } else {
+          sum = dd_add(sum, part);
         }
-        sh = ns;
-        st.m = mb;
       }
-      if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // the first block is all -inf
-      const X* pf = b + kBlock < n ? x + b + kBlock : next;
-      sum = dd_add(sum, S::template expsum_shift_impl<false>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr, pf));
       add_dots(st, x + b, nb, st.m, w ? w + b : nullptr, q ? q + b : nullptr, smooth);
     }
     if (!sh.ok) return stats_exact(x, n, w, q, smooth);  // n = 0
