@@ -7,7 +7,7 @@
 # (LOGITKIT_TEST_REDUCED); `npm test` runs them in full.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx cmake-js build --out build-asan --CDLOGITKIT_SANITIZE=ON >build-asan.log 2>&1 || { cat build-asan.log; exit 1; }
+npx cmake-js build --out build-asan --parallel "$(node -p "require('os').availableParallelism()")" --CDLOGITKIT_SANITIZE=ON >build-asan.log 2>&1 || { cat build-asan.log; exit 1; }
 ASAN_LIB="$(${CXX:-g++} -print-file-name=libasan.so)"
 [ -f "$ASAN_LIB" ] || { echo "no libasan.so from ${CXX:-g++}"; exit 1; }
 LD_PRELOAD="$ASAN_LIB" \
