@@ -13,8 +13,8 @@ const initialThreads = lk.getNumThreads();
 // (LOGITKIT_TEST_REDUCED) uses 256: it checks memory safety, which the smaller batch exercises
 // through the same code paths. So does the scalar path (LOGITKIT_ISA=scalar): how rows are split
 // between threads is the ops layer's, which the vector paths test at 2048 rows; 256 x 32000 (32 MB
-// outputs, streamed, 8 pieces per thread at 8 threads) takes its kernels through the same paths, where
-// 2048 rows cost 70 s of the scalar run, its longest test.
+// outputs, streamed) takes its kernels through the same paths, where 2048 rows cost 70 s of the
+// scalar run, its longest test.
 const BIG_ROWS = process.env.LOGITKIT_TEST_EMULATED ? 64 : process.env.LOGITKIT_TEST_REDUCED || lk.info().isa === 'scalar' ? 256 : 2048;
 afterAll(() => lk.setNumThreads(initialThreads));
 

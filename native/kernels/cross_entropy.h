@@ -178,17 +178,17 @@ struct CrossEntropyKernels {
     return V::acc_total(acc);
   }
 
-  // Logits are read from memory once, in blocks of kBlock. The first block (or the first that is
-  // not all -inf) takes its maximum m, then adds its exponentials under the shift of m (in L1 for
-  // that second look). Every later block adds its exponentials under the shift of the maximum so
-  // far and takes its own maximum in the same pass (expsum_max). When a block raises m, the sum is
-  // rescaled by 2^(j_old - j_new), exactly: a term computed under the old shift, 2^(k - j_old) p(r),
-  // is the one the new shift gives, and a subnormal one is only more precise for having been
-  // computed larger; the maximum's own term in particular is the one rebuild() takes out. Terms of
-  // a block that raises m by more than kRedo would pass 2^63 under the old shift (the largest
-  // power ldexp takes, traits.md): that block is computed again under the new one. The dot products move from the old maximum to the new one
-  // by (m_new - m_old) * (their weights), all parts non-negative. A row whose maximum rises in many
-  // blocks costs no more than one whose first block holds it.
+  // Logits are read from memory once, in blocks of kBlock. The first block takes its maximum m,
+  // then adds its exponentials under the shift of m (in L1 for that second look; a first block of
+  // only -inf, like a maximum the shift refuses, sends the row to stats_exact). Every later block
+  // adds its exponentials under the shift of the maximum so far and takes its own maximum in the
+  // same pass (expsum_max). When a block raises m, the sum is rescaled by 2^(j_old - j_new),
+  // exactly: a term computed under the old shift, 2^(k - j_old) p(r), is the one the new shift
+  // gives, and a subnormal one is only more precise for having been computed larger; the maximum's
+  // own term in particular is the one rebuild() takes out. Terms of a block that raises m by more
+  // than kRedo would pass 2^63 under the old shift (the largest power ldexp takes, traits.md): that
+  // block is computed again under the new one. The dot products move from the old maximum to the
+  // new one by (m_new - m_old) * (their weights), all parts non-negative.
   // `next`: what is read after these n logits (the next row), prefetched during the last block's
   // exponentials as each block prefetches the next, or null.
   static constexpr size_t kBlock = 2048;
