@@ -143,48 +143,13 @@ struct CrossEntropyKernels {
     return st;
   }
 
-  // expsum_shift_impl's sum (the same terms, added in the same order) and, from the same loads,
-  // the block's maximum as S::max takes it (even registers into one running maximum, odd ones and
-  // the tail into another): one look at the logits instead of two.
-  static DD expsum_max(const X* x, size_t n, R vj, R vfloor, const X* pf, T& mb) {
-    typename V::Acc acc = V::acc_zero();
-    R m0 = V::set1(-S::kInf), m1 = m0;
-    auto term = [&](R v) LOGITKIT_INLINE_LAMBDA { return E::exp_minus_j(V::max(vfloor, v), vj); };
-    size_t i = 0;
-    for (; i + 2 * N <= n; i += 2 * N) {
-      if (pf) {
-        LOGITKIT_PREFETCH(pf + i);
-        LOGITKIT_PREFETCH(pf + i + N);
-      }
-      const R v0 = M::load(x + i), v1 = M::load(x + i + N);
-      m0 = V::max(m0, v0);
-      m1 = V::max(m1, v1);
-      V::acc_add(acc, term(v0));
-      V::acc_add(acc, term(v1));
-    }
-    if (i + N <= n) {
-      if (pf) LOGITKIT_PREFETCH(pf + i);
-      const R v = M::load(x + i);
-      m0 = V::max(m0, v);
-      V::acc_add(acc, term(v));
-      i += N;
-    }
-    if (i < n) {
-      const R v = M::load_tail(x + i, n - i, -S::kInf);
-      m1 = V::max(m1, v);
-      V::acc_add(acc, term(v));  // lanes past n hold exp(floor - j ln 2) = 0
-    }
-    mb = V::hmax(V::max(m0, m1));
-    return V::acc_total(acc);
-  }
-
   // Logits are read from memory once, in blocks of kBlock. The first block takes its maximum m,
   // then adds its exponentials under the shift of m (in L1 for that second look; a first block of
   // only -inf, like a maximum the shift refuses, sends the row to stats_exact). Every later block
-  // adds its exponentials under the shift of the maximum so far and takes its own maximum in the
-  // same pass (expsum_max). When a block raises m, the sum is rescaled by 2^(j_old - j_new),
-  // exactly: a term computed under the old shift, 2^(k - j_old) p(r), is the one the new shift
-  // gives, and a subnormal one is only more precise for having been computed larger; the maximum's
+  // adds its exponentials under the shift of the maximum so far and takes its own maximum from
+  // the same loads (expsum_shift_impl's kWithMax). When a block raises m, the sum is rescaled by
+  // 2^(j_old - j_new), exactly: a term computed under the old shift, 2^(k - j_old) p(r), is the one
+  // the new shift gives, and a subnormal one is only more precise for having been computed larger; the maximum's
   // own term in particular is the one rebuild() takes out. Terms of a block that raises m by more
   // than kRedo would pass 2^63 under the old shift (the largest power ldexp takes, traits.md): that
   // block is computed again under the new one. The dot products move from the old maximum to the
@@ -212,7 +177,7 @@ struct CrossEntropyKernels {
         sum = S::template expsum_shift_impl<false>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr, pf);
       } else {
         T mb;
-        DD part = expsum_max(x + b, nb, V::set1(sh.j), V::set1(sh.floor), pf, mb);
+        DD part = S::template expsum_shift_impl<false, false, true>(x + b, nb, V::set1(sh.j), V::set1(sh.floor), nullptr, pf, &mb);
         if (!(mb <= st.m)) {  // a larger maximum (or NaN, which the shift refuses)
           const typename S::Shift ns = S::shift_for(mb);
           if (!ns.ok) return stats_exact(x, n, w, q, smooth);

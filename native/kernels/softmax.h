@@ -155,9 +155,17 @@ struct SoftmaxIn {
   // add, binary64 for float data, costs several conversions): one rounding more, at most 2^-24
   // (2^-53) of the pair, so of the sum. For softmax only (softmax_sum), where the sum's relative
   // error is the outputs'; log-softmax, cross-entropy and sampling keep every term's digits.
-  template <bool kStore, bool kPairs = false>
-  static DD expsum_shift_impl(const X* x, size_t n, R vj, R vfloor, T* y, const X* pf = nullptr) {
+  // kWithMax: also the largest of the n entries into *mb, from the same loads (cross-entropy's
+  // blocks after the first take their maximum in their exponential pass); a NaN entry may be
+  // dropped there, as max() may drop it: its term makes the sum NaN.
+  template <bool kStore, bool kPairs = false, bool kWithMax = false>
+  static DD expsum_shift_impl(const X* x, size_t n, R vj, R vfloor, T* y, const X* pf = nullptr, T* mb = nullptr) {
     typename V::Acc acc = V::acc_zero();
+    R vmax = V::set1(-kInf);
+    auto term = [&](R v) LOGITKIT_INLINE_LAMBDA {
+      if constexpr (kWithMax) vmax = V::max(vmax, v);
+      return E::exp_minus_j(V::max(vfloor, v), vj);
+    };
     size_t i = 0;
     if constexpr (kPairs) {
       for (; i + 2 * N <= n; i += 2 * N) {
@@ -165,8 +173,8 @@ struct SoftmaxIn {
           LOGITKIT_PREFETCH(pf + i);
           LOGITKIT_PREFETCH(pf + i + N);
         }
-        const R e0 = E::exp_minus_j(V::max(vfloor, M::load(x + i)), vj);
-        const R e1 = E::exp_minus_j(V::max(vfloor, M::load(x + i + N)), vj);
+        const R e0 = term(M::load(x + i));
+        const R e1 = term(M::load(x + i + N));
         if (kStore) {
           V::store(y + i, e0);
           V::store(y + i + N, e1);
@@ -176,15 +184,16 @@ struct SoftmaxIn {
     }
     for (; i + N <= n; i += N) {
       if (pf) LOGITKIT_PREFETCH(pf + i);
-      R e = E::exp_minus_j(V::max(vfloor, M::load(x + i)), vj);
+      R e = term(M::load(x + i));
       if (kStore) V::store(y + i, e);
       V::acc_add(acc, e);
     }
     if (i < n) {
-      R e = E::exp_minus_j(V::max(vfloor, M::load_tail(x + i, n - i, -kInf)), vj);
+      R e = term(M::load_tail(x + i, n - i, -kInf));
       if (kStore) V::store_tail(y + i, e, n - i);
       V::acc_add(acc, e);  // lanes past n hold exp(floor - j ln 2) = 0
     }
+    if constexpr (kWithMax) *mb = V::hmax(vmax);
     return V::acc_total(acc);
   }
 
