@@ -221,6 +221,38 @@ describe.each(DTYPES)('special values ($name)', ({ ctor }) => {
     check([1000.5, 900.3, 990.25, 999.9999]);
   });
 
+  // Terms below half the smallest subnormal are made +0 without being computed (exp.h, Exp::scale:
+  // their underflow costs a microcode assist on Intel cores). With the maximum 0 and every other
+  // entry tiny, the sum is exactly 1, so an output is its exponential rounded once: within half a
+  // subnormal step of the float64 value (and its relative bound where normal). A cut-off half a
+  // binade too high would zero terms of 2^-149.5 and more and fail here; 0.01 apart, every lane
+  // position, a tail, and short rows (15 classes: the transposed tiles' exponential).
+  it('rounds terms at the edge of the subnormal range once, zero only below half the smallest subnormal', () => {
+    const f32 = ctor === Float32Array;
+    const [lo, hi] = f32 ? [-106, -100] : [-748, -742];
+    const step = 2 ** (f32 ? -150 : -1075); // half the smallest subnormal
+    const d: number[] = [];
+    for (let v = lo; v <= hi; v += 0.01) d.push(v);
+    const tryRows = (x: Float32Array | Float64Array, shape: number[]) => {
+      const p = lk.softmax(x, { shape });
+      const ref = refSoftmax(x, shape, -1);
+      for (let i = 0; i < x.length; i++) {
+        const err = Math.abs(p[i] - ref[i]);
+        if (!(err <= step * 1.001 + 3e-7 * ref[i])) throw new Error(`softmax(${x[i]}) among ${shape}: got ${p[i]}, expected ${ref[i]} (error ${err / step} half-steps)`);
+      }
+      return p;
+    };
+    const row = new ctor([0, ...d]); // 602 entries: 37 registers of 16 and a tail of 10
+    const p = tryRows(row, [row.length]);
+    expect(p[0]).toBe(1);
+    expect(Array.from(p.subarray(1)).some((v) => v > 0)).toBe(true); // some are subnormal...
+    expect(p[1]).toBe(0); // ...and the lowest rounds to 0
+    const C = 15;
+    const short = new ctor(Math.ceil(d.length / (C - 1)) * C);
+    for (let i = 0, r = 0; i < d.length; r++) for (let c = 1; c < C; c++) short[r * C + c] = d[i++] ?? -Infinity;
+    tryRows(short, [short.length / C, C]);
+  });
+
   it('chunked rows: a chunk of only -Infinity, NaN hidden in such a chunk, +Infinity in a later chunk', () => {
     const n = 150000; // three chunks of 65536 elements
     const x = Array.from(randn(n, 3, 2));

@@ -74,6 +74,8 @@ struct F32 {
     const R f = _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
     return _mm256_mul_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(0x1p-64f));
   }
+  // ldexp of p, or of +0 where k <= z (ordered: a NaN k keeps p): 0 * 2^k never underflows
+  static R ldexp_or_zero(R p, R k, R z) { return ldexp(_mm256_andnot_ps(_mm256_cmp_ps(k, z, _CMP_LE_OQ), p), k); }
   static T hmax(R v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
@@ -190,6 +192,7 @@ struct F64Ops {
     const R f = _mm256_castsi256_pd(_mm256_slli_epi64(e, 52));
     return _mm256_mul_pd(_mm256_mul_pd(p, f), _mm256_set1_pd(0x1p-600));
   }
+  static R ldexp_or_zero(R p, R k, R z) { return ldexp(_mm256_andnot_pd(_mm256_cmp_pd(k, z, _CMP_LE_OQ), p), k); }
   static T hmax(R v) {
     __m128d m = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     m = _mm_max_sd(m, _mm_unpackhi_pd(m, m));

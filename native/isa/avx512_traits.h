@@ -81,6 +81,8 @@ struct F32 {
   static unsigned mask_unord(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
   static R round(R r) { return _mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static R ldexp(R p, R k) { return _mm512_scalef_ps(p, k); }  // p * 2^floor(k)
+  // p * 2^floor(k) where k > z (or NaN), +0 elsewhere: those lanes are masked off, not computed
+  static R ldexp_or_zero(R p, R k, R z) { return _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(k, z, _CMP_NLE_UQ), p, k); }
   // table[low four bits of each lane of i]
   static R permute16(R i, const T* table) { return _mm512_permutexvar_ps(_mm512_castps_si512(i), _mm512_load_ps(table)); }
   static T hmax(R v) { return _mm512_reduce_max_ps(v); }
@@ -219,6 +221,7 @@ struct F64Ops {
   static unsigned mask_unord(R a, R b) { return _mm512_cmp_pd_mask(a, b, _CMP_UNORD_Q); }
   static R round(R r) { return _mm512_roundscale_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static R ldexp(R p, R k) { return _mm512_scalef_pd(p, k); }
+  static R ldexp_or_zero(R p, R k, R z) { return _mm512_maskz_scalef_pd(_mm512_cmp_pd_mask(k, z, _CMP_NLE_UQ), p, k); }
   static T hmax(R v) { return _mm512_reduce_max_pd(v); }
 };
 

@@ -32,6 +32,14 @@ struct FastFma : std::false_type {};
 template <class V>
 struct FastFma<V, std::enable_if_t<V::kFastFma>> : std::true_type {};
 
+// Traits with ldexp_or_zero(p, k, z) (traits.md: p * 2^k, and +0 where k <= z without forming
+// the product) give the exponentials' terms that round to +0 that way: see Exp::scale.
+template <class V, class = void>
+struct HasLdexpOrZero : std::false_type {};
+template <class V>
+struct HasLdexpOrZero<V, std::void_t<decltype(V::ldexp_or_zero(std::declval<typename V::R>(), std::declval<typename V::R>(),
+                                                               std::declval<typename V::R>()))>> : std::true_type {};
+
 template <class T>
 struct ExpConst;
 
@@ -87,6 +95,18 @@ struct Exp {
     } else {
       return V::round(V::mul(x, V::set1(ExpConst<T>::kLog2e)));
     }
+  }
+
+  // p * 2^k for the exponentials' p (in [0.7, 1.96]): where k <= kZero, p * 2^floor(k) is below
+  // half the smallest subnormal (2^-150, 2^-1075) and rounds to +0. Traits with ldexp_or_zero give
+  // those lanes +0 without forming the product, whose underflow costs a microcode assist per
+  // register on Intel cores: entries at the floor of a row (-inf logits, masked vocabularies, the
+  // lanes past a row's end) made softmax of 16x128256 with half its logits -inf 11x slower, and
+  // a row of 100 twice as slow as one of 96 (avx512, measured). Either way, the same bits.
+  static constexpr T kZero = std::is_same_v<T, float> ? T(-150.5) : T(-1075.5);
+  static LOGITKIT_INLINE R scale(R p, R k) {
+    if constexpr (HasLdexpOrZero<V>::value) return V::ldexp_or_zero(p, k, V::set1(kZero));
+    else return V::ldexp(p, k);
   }
 
   // 1/i! rounded to T, i = 0..13.
@@ -172,7 +192,7 @@ struct Exp {
     const R th = V::permute16(kb, reinterpret_cast<const T*>(kExp2FracHi));
     const R tl = V::permute16(kb, reinterpret_cast<const T*>(kExp2FracLo));
     const R p = V::fma(V::mul(r, r), V::fma(V::set1(T(1.0 / 6.0)), r, V::set1(T(0.5))), r);
-    return V::ldexp(V::add(th, V::fma(th, p, tl)), V::fma(k, V::set1(T(0.0625)), negj));
+    return scale(V::add(th, V::fma(th, p, tl)), V::fma(k, V::set1(T(0.0625)), negj));
   }
 
   // exp(hi + lo) for finite hi in [kLowest - 1, 0] (or NaN, which propagates).
@@ -181,7 +201,7 @@ struct Exp {
     R k = round_log2e(hi);
     R r = V::fma(k, V::set1(-ExpConst<T>::kLn2Hi), hi);
     r = V::fma(k, V::set1(-ExpConst<T>::kLn2Lo), r);
-    return V::ldexp(poly(V::add(r, lo)), k);
+    return scale(poly(V::add(r, lo)), k);
   }
 
   // exp(x - j ln 2) for an integral j (a row's shift, see SoftmaxKernels::Shift) and x with
@@ -196,7 +216,7 @@ struct Exp {
     R k = round_log2e(x);
     R r = V::fma(k, V::set1(-ExpConst<T>::kLn2Hi), x);
     r = V::fma(k, V::set1(-ExpConst<T>::kLn2Lo), r);
-    return V::ldexp(poly(r), V::sub(k, j));
+    return scale(poly(r), V::sub(k, j));
   }
 
   // p(r) = 1 + (r + r^2 q(r)) ~ exp(r) for |r| <= 0.35.
