@@ -37,8 +37,9 @@ struct FastFma<V, std::enable_if_t<V::kFastFma>> : std::true_type {};
 template <class V, class = void>
 struct HasLdexpOrZero : std::false_type {};
 template <class V>
-struct HasLdexpOrZero<V, std::void_t<decltype(V::ldexp_or_zero(std::declval<typename V::R>(), std::declval<typename V::R>(),
-                                                               std::declval<typename V::R>()))>> : std::true_type {};
+struct HasLdexpOrZero<V, std::void_t<decltype(static_cast<void>(V::ldexp_or_zero(
+                              std::declval<typename V::R&>(), std::declval<typename V::R&>(), std::declval<typename V::R&>())))>>
+    : std::true_type {};
 
 template <class T>
 struct ExpConst;

@@ -20,6 +20,7 @@
 #include "exp.h"
 #include "half.h"
 #include "lanes.h"
+#include "log.h"
 #include "table.h"
 
 namespace logitkit {
@@ -419,7 +420,7 @@ struct SoftmaxKernels : SoftmaxIn<V, X> {
         scale_to<kStream>(e, y, C, dd_recip(B::softmax_sum(x, C, m, a.inv_temp, e, next).sum));
       } else {
         const ExpSum s = expsum(x, C, m, a.inv_temp, nullptr, next);
-        logwrite_to<kStream>(x, y, C, m, a.inv_temp, dd_add(dd_log(s.sum), s.off));  // log of sum(exp(x - m))
+        logwrite_to<kStream>(x, y, C, m, a.inv_temp, dd_add(row_log(s.sum), s.off));  // log of sum(exp(x - m))
       }
     }
     if (kStream) L::stream_fence();
