@@ -70,10 +70,10 @@ struct VecLog {
 };
 
 // VecLog's operations on one binary64 value, for the row kernels' log of a row's sum (s > 0; the
-// method needs no s >= 1: a sum in [1/2, 1) has e = -1 and m in [1, 2)). No libm call: the row
-// kernels stream their rows through L2, which evicts libm's log (its code and table) between
-// rows; a call then cost ~500 cycles, half the time of log-softmax on 10000x100 (avx2 and
-// avx512, perf). Inline code next to the loop stays in the caches. ldexp and exponent work on the
+// method needs no s >= 1: a sum in [1/2, 1) has e = -1 and m in [1, 2)). No libm call: in the
+// log-softmax row kernel, perf put libm's log (~45 instructions, callgrind) at half the time of
+// 10000x100, ~500 cycles a call, on avx2 and avx512 alike; why it stalls there (and not in
+// cross-entropy's row kernel) is not established. ldexp and exponent work on the
 // bits (no libm); the exponents here stay in [-1022, 1023] (s is at most a row's length), and a
 // NaN or infinite s gives NaN or inf through m. In an unnamed namespace, so that each translation
 // unit keeps its own VecLog<ScalarLogOps> (compiled for its ISA: one copy shared by the linker
