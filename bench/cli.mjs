@@ -202,6 +202,9 @@ async function measureCases(cases, contenders, budgetMs, notes) {
   return out;
 }
 
+// The per-path child's limit, far above what it takes (under two minutes for --quick under qemu).
+const CHILD_TIMEOUT_MS = 900_000;
+
 /**
  * Per SIMD path, in its own process: float32 softmax, log-softmax, cross-entropy (loss, and with its
  * gradient), sigmoid and BCE, 1 thread, on the shapes of the per-path targets, and that path's
@@ -217,7 +220,12 @@ async function isaTable(isas, quick) {
       env: { ...process.env, LOGITKIT_ISA: isa },
       encoding: 'utf8',
       maxBuffer: 1 << 26,
+      // A stuck child (say an emulated node that qemu-user deadlocked, which ignores SIGTERM) must
+      // not hold the run forever.
+      timeout: CHILD_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
     });
+    if (r.error?.code === 'ETIMEDOUT') throw new Error(`the ${isa} child did not finish within ${CHILD_TIMEOUT_MS / 1000} s and was killed`);
     if (r.status !== 0) throw new Error(`the ${isa} child failed: ${r.stderr}`);
     const child = JSON.parse(r.stdout);
     ceilings[isa] = child.expCeiling.f32;

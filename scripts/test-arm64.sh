@@ -63,6 +63,14 @@ ADDON="$ROOT/prebuilds/linux-arm64/logitkit.node"
 # file, a new one included: those test the kernels' results, which the CPU model (the instructions
 # qemu accepts and how it computes them) can change. Arguments, when given, go to every model's run.
 JS_LAYER_FILES=(threads reliability bench package small binary)
+# Each CPU model's run is killed (with its processes: timeout signals its process group) after
+# ARM64_LIMIT seconds, default 40 minutes; they take 10-16 here. In one CI run (2026-12-06) an
+# emulated suite never ended, past CI's 90 minutes, without a line of output: the log of a run is
+# printed when it ends, and a child process that qemu-user has deadlocked ignores SIGTERM. Child
+# processes of the tests are killed with SIGKILL and retried (test/helpers.ts, runNode); this limit
+# is for the rest, so that such a run fails with its log instead of timing CI out.
+LIMIT="${ARM64_LIMIT:-2400}"
+SECONDS=0
 status=0
 pids=()
 first=1
@@ -72,7 +80,8 @@ for cpu in $CPUS; do
   first=0
   (QEMU_CPU="$cpu" LOGITKIT_ADDON="$ADDON" LOGITKIT_TEST_EMULATED=1 LOGITKIT_TEST_ISAS="${LOGITKIT_ARM64_ISAS:-neon}" \
     LOGITKIT_TEST_NODE="${QEMU[*]} $ARM_NODE_DIR/bin/node" \
-    node scripts/test.mjs --pool=threads "${files[@]}" >"$WORK/suite-$cpu.log" 2>&1) &
+    timeout -s KILL "$LIMIT" node scripts/test.mjs --pool=threads "${files[@]}" >"$WORK/suite-$cpu.log" 2>&1 \
+    || { s=$?; [ $SECONDS -ge "$LIMIT" ] && echo "[arm64] QEMU_CPU=$cpu: killed at the limit of $LIMIT s (ARM64_LIMIT)" >>"$WORK/suite-$cpu.log"; exit $s; }) &
   pids+=("$!")
 done
 i=0

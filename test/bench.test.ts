@@ -1,6 +1,5 @@
 // The benchmark's own correctness: the ONNX models it generates compute what logitkit computes,
 // and the command line runs end to end and writes its JSON, Markdown and SVG.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -8,14 +7,16 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { checkClose, lk, NODE } from './helpers.js';
+import { checkClose, lk, runNode } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(__dirname, '..');
-// The command-line runs below get the time their child process gets (spawnSync's timeout), not
+// The command-line runs below get the time their child process gets (runNode's timeout), not
 // the suite's default of 120 s: under qemu the first took 99.5 s alone and 175 s with the other CPU
-// model's suite running beside it (CI, 2026-12-06: 'Test timed out in 120000ms').
+// model's suite running beside it (CI, 2026-12-06: 'Test timed out in 120000ms'). Under emulation
+// a child killed at that time runs once more (runNode), so the test gets twice that.
 const CLI_TIMEOUT = 600_000;
+const cli = (args: string[]) => runNode([path.join(root, 'bin', 'logitkit.mjs'), ...args], { timeout: CLI_TIMEOUT });
 
 describe('benchmark', () => {
   it('its hand-encoded ONNX models run in onnxruntime-node and agree with logitkit', async () => {
@@ -55,11 +56,7 @@ describe('benchmark', () => {
   it('`logitkit bench` runs, checks and writes JSON, Markdown and an SVG chart; `logitkit info` prints the SIMD path', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'logitkit-bench-'));
     const files = { json: path.join(dir, 'r.json'), md: path.join(dir, 'r.md'), svg: path.join(dir, 'r.svg') };
-    const r = spawnSync(
-      NODE[0],
-      [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad,bceGrad', '--dtype', 'f32', '--shape', '4x10,3x1000', '--threads', '1,2', '--isa', lk.info().isa, '--json', files.json, '--markdown', files.md, '--chart', files.svg],
-      { encoding: 'utf8', timeout: CLI_TIMEOUT },
-    );
+    const r = cli(['bench', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad,bceGrad', '--dtype', 'f32', '--shape', '4x10,3x1000', '--threads', '1,2', '--isa', lk.info().isa, '--json', files.json, '--markdown', files.md, '--chart', files.svg]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^op\s+dtype\s+shape\s+threads\s+logitkit median/);
     const run = JSON.parse(readFileSync(files.json, 'utf8'));
@@ -92,9 +89,9 @@ describe('benchmark', () => {
     expect(perPath.length).toBe(2);
     expect(readFileSync(files.md, 'utf8')).toContain('| op | dtype | shape | threads | logitkit median |');
     expect(readFileSync(files.svg, 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<rect [\s\S]*<\/svg>$/);
-    const info = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'info'], { encoding: 'utf8' });
+    const info = cli(['info']);
     expect(info.stdout).toContain(`SIMD path:  ${lk.info().isa}`);
-    const bad = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--shape', '3by4'], { encoding: 'utf8' });
+    const bad = cli(['bench', '--shape', '3by4']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--shape: expected RxC with positive integers, got 3by4');
   }, CLI_TIMEOUT);
@@ -103,10 +100,7 @@ describe('benchmark', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'logitkit-bench-'));
     const json = path.join(dir, 's.json');
     const md = path.join(dir, 's.md');
-    const r = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--sweep', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad,bce', '--dtype', 'f32,f64', '--lengths', '1,3,8,1000', '--json', json, '--markdown', md], {
-      encoding: 'utf8',
-      timeout: CLI_TIMEOUT,
-    });
+    const r = cli(['bench', '--sweep', '--quick', '--no-peers', '--op', 'softmax,crossEntropyGrad,bce', '--dtype', 'f32,f64', '--lengths', '1,3,8,1000', '--json', json, '--markdown', md]);
     expect(r.status, r.stderr).toBe(0);
     const run = JSON.parse(readFileSync(json, 'utf8'));
     expect(run.cases).toEqual([]); // only the sweep
@@ -151,10 +145,7 @@ describe('benchmark', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'logitkit-bench-'));
     const json = path.join(dir, 'd.json');
     const md = path.join(dir, 'd.md');
-    const r = spawnSync(NODE[0], [...NODE.slice(1), path.join(root, 'bin', 'logitkit.mjs'), 'bench', '--quick', '--no-peers', '--op', 'topK', '--threads', '1,2', '--json', json, '--markdown', md], {
-      encoding: 'utf8',
-      timeout: CLI_TIMEOUT,
-    });
+    const r = cli(['bench', '--quick', '--no-peers', '--op', 'topK', '--threads', '1,2', '--json', json, '--markdown', md]);
     expect(r.status, r.stderr).toBe(0);
     const run = JSON.parse(readFileSync(json, 'utf8'));
     expect(run.cases).toEqual([]); // no matrix op asked for

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 import { expect } from 'vitest';
@@ -10,6 +11,27 @@ export const lk = require('../dist/index.js') as typeof import('../dist/index.js
 
 /** The command that starts a child node: under emulation (scripts/test-arm64.sh) through qemu. */
 export const NODE: string[] = process.env.LOGITKIT_TEST_NODE ? process.env.LOGITKIT_TEST_NODE.split(' ') : [process.execPath];
+
+/** Under an emulator (scripts/test-arm64.sh): some loads are scaled down, child processes get a retry. */
+export const EMULATED = Boolean(process.env.LOGITKIT_TEST_EMULATED);
+
+/**
+ * Runs a child node (NODE) with `args` to its end and returns what spawnSync returns. A child still
+ * running after `timeout` ms is killed with SIGKILL, not spawnSync's SIGTERM: an emulated node that
+ * qemu-user has deadlocked (at a fork or at exit: a known failure of qemu-user with multithreaded
+ * programs) never acts on SIGTERM, and spawnSync then waits for it forever, past every test timeout,
+ * since the test's thread is the one blocked. Under emulation (LOGITKIT_TEST_EMULATED) a child killed
+ * so runs once more, and the retry is printed; natively a timeout is the test's failure.
+ */
+export function runNode(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout: number }) {
+  const run = () => spawnSync(NODE[0], [...NODE.slice(1), ...args], { ...opts, encoding: 'utf8', killSignal: 'SIGKILL', maxBuffer: 1 << 26 });
+  const r = run();
+  if (EMULATED && r.signal === 'SIGKILL' && (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    console.warn(`an emulated child outlived its ${opts.timeout / 1000} s and was killed; once more: ${args.join(' ').slice(0, 200)}`);
+    return run();
+  }
+  return r;
+}
 
 export type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 export const DTYPES: { name: 'f32' | 'f64'; ctor: Ctor }[] = [

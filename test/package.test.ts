@@ -1,16 +1,17 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { NODE } from './helpers.js';
+import { runNode } from './helpers.js';
 
 // The package loads as CommonJS and as an ES module, by its own name, with one shared state.
 const root = path.resolve(__dirname, '..');
 function node(args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(NODE[0], [...NODE.slice(1), ...args], { cwd: root, encoding: 'utf8', env, stdio: 'pipe' }).trim();
+  const r = runNode(args, { cwd: root, env, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')}: ${r.error ?? `exit ${r.status ?? r.signal}`}\n${r.stderr}`);
+  return r.stdout.trim();
 }
 
 describe('package entry points', () => {
@@ -38,12 +39,8 @@ describe('package entry points', () => {
 
   it('asking for an ISA the CPU lacks, or an unknown one, is an error at load, not a crash', () => {
     const loadError = (isa: string) => {
-      try {
-        node(['-e', "require('logitkit')"], { ...process.env, LOGITKIT_ISA: isa });
-      } catch (e) {
-        return String((e as { stderr: string }).stderr);
-      }
-      return 'loaded';
+      const r = runNode(['-e', "require('logitkit')"], { cwd: root, env: { ...process.env, LOGITKIT_ISA: isa }, timeout: 120_000 });
+      return r.status === 0 ? 'loaded' : r.stderr;
     };
     const supported = JSON.parse(node(['-p', "JSON.stringify(require('logitkit').info().isas)"])) as string[];
     const list = supported.join(', ');
@@ -62,11 +59,7 @@ describe('package entry points', () => {
   // the prebuilt binaries are run on an installed tarball by scripts/test-package.sh).
   it('LOGITKIT_ADDON naming a missing file, or a file dlopen rejects, is the documented error', () => {
     const loadError = (addon: string) => {
-      const r = spawnSync(NODE[0], [...NODE.slice(1), '-e', "require('logitkit')"], {
-        cwd: root,
-        encoding: 'utf8',
-        env: { ...process.env, LOGITKIT_ADDON: addon },
-      });
+      const r = runNode(['-e', "require('logitkit')"], { cwd: root, env: { ...process.env, LOGITKIT_ADDON: addon }, timeout: 120_000 });
       expect(r.status).not.toBe(0);
       expect(r.stderr).not.toMatch(/MODULE_NOT_FOUND|Require stack/);
       return r.stderr;

@@ -2,16 +2,14 @@
 // (LOGITKIT_TEST_EMULATED, scripts/test-arm64.sh) or a sanitizer (LOGITKIT_TEST_REDUCED,
 // scripts/test-sanitize.sh), the load counts are scaled down (each test's name states its count);
 // `npm test` runs them as the issue states them.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
-import { bits, checkClose, lk, NODE, TOL } from './helpers.js';
+import { bits, checkClose, EMULATED, lk, runNode, TOL } from './helpers.js';
 import { randn, refSoftmax } from './reference.js';
 
-const EMULATED = Boolean(process.env.LOGITKIT_TEST_EMULATED);
 const REDUCED = EMULATED || Boolean(process.env.LOGITKIT_TEST_REDUCED);
 const entry = path.resolve(__dirname, '..', 'dist', 'index.js');
 
@@ -21,7 +19,7 @@ function runChild(source: string, extraEnv: Record<string, string> = {}, args: s
   // Under AddressSanitizer (scripts/test-sanitize.sh) freed memory is quarantined, which would
   // read as growth; the quarantine is switched off for these children.
   if (env.LD_PRELOAD?.includes('libasan')) env.ASAN_OPTIONS = `${env.ASAN_OPTIONS ? env.ASAN_OPTIONS + ':' : ''}quarantine_size_mb=0:thread_local_quarantine_size_kb=0`;
-  const r = spawnSync(NODE[0], [...NODE.slice(1), ...args, '-e', source], { env, encoding: 'utf8', timeout: 240_000 });
+  const r = runNode([...args, '-e', source], { env, timeout: 240_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
