@@ -72,15 +72,20 @@ JS_LAYER_FILES=(threads reliability bench package small binary)
 # (test/helpers.ts, runNode). This limit is for the rest; a run killed twice fails with its log.
 LIMIT="${ARM64_LIMIT:-1800}"
 run_model() {  # CPU [vitest arguments]: one CPU model's run, to $WORK/suite-CPU.log
-  local cpu="$1" log="$WORK/suite-$1.log" attempt start s
+  local cpu="$1" log="$WORK/suite-$1.log" attempt start s wd
   shift
   : >"$log"
   for attempt in 1 2; do
     start=$SECONDS
+    # shortly before the limit, what is still running (for whoever reads the log of a stuck run)
+    (sleep $((LIMIT > 30 ? LIMIT - 10 : LIMIT)) && { echo "[arm64] QEMU_CPU=$cpu: still running 10 s before the limit:"
+      ps -eo pid,ppid,etime,time,stat,args | grep -E '[q]emu-aarch64|[p]ool=threads' | cut -c1-250; } >>"$log" 2>&1) </dev/null >/dev/null 2>&1 &
+    wd=$!
     QEMU_CPU="$cpu" LOGITKIT_ADDON="$ADDON" LOGITKIT_TEST_EMULATED=1 LOGITKIT_TEST_ISAS="${LOGITKIT_ARM64_ISAS:-neon}" \
       LOGITKIT_TEST_NODE="${QEMU[*]} $ARM_NODE_DIR/bin/node" \
-      timeout -s KILL "$LIMIT" node scripts/test.mjs --pool=threads "$@" >>"$log" 2>&1 && return 0
-    s=$?
+      timeout -s KILL "$LIMIT" node scripts/test.mjs --pool=threads "$@" >>"$log" 2>&1 && s=0 || s=$?
+    pkill -P "$wd" sleep 2>/dev/null || true
+    [ $s = 0 ] && return 0
     [ $((SECONDS - start)) -ge "$LIMIT" ] || return $s
     echo "[arm64] QEMU_CPU=$cpu: killed at the limit of $LIMIT s (ARM64_LIMIT), attempt $attempt of 2" >>"$log"
   done
