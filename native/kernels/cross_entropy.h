@@ -243,8 +243,9 @@ struct CrossEntropyKernels {
     double beta = 0.0, gamma = 0.0;
     if (a.grad) ce_grad_coefs(a, beta, gamma);
     const R vb = V::set1(static_cast<T>(beta)), vg = V::set1(static_cast<T>(gamma));
-    const bool plain = a.target && !a.grad && !(a.smoothing > 0.0);
-    const bool index_grad = a.target && a.grad && a.smoothing == 0.0;
+    const bool smooth = a.smoothing > 0.0;
+    const bool plain = a.target && !a.grad && !smooth;
+    const bool index_grad = a.target && a.grad && !smooth;
     for (size_t r0 = 0; r0 < rows; r0 += N) {
       const size_t nl = rows - r0 < N ? rows - r0 : N;
       Lanes<V>::template tile_load<kMax>(tile, C, a.x + r0 * C, nl, T(0), v);  // unused lanes: any finite value
@@ -291,7 +292,7 @@ struct CrossEntropyKernels {
             continue;
           }
           CrossEntropyStats<T> st{mm[j], DD{sh[j], sl[j]}, 0.0, 0.0, 0.0, 0.0};
-          add_dots(st, a.x + r * C, C, st.m, a.weight, a.prob ? a.prob + r * C : nullptr, a.smoothing > 0.0);
+          add_dots(st, a.x + r * C, C, st.m, a.weight, a.prob ? a.prob + r * C : nullptr, smooth);
           CrossEntropyGradPlan plan;
           const double et = a.grad && a.target ? static_cast<double>(e[a.target[r]][j]) : -1.0;
           a.loss[r] = ce_row_loss(a, r, st, DD{lh[j], ll[j]}, a.grad ? &plan : nullptr, et);
