@@ -60,10 +60,14 @@ struct SigmoidKernels {
     else return V::div(V::set1(T(1)), d);
   }
 
-  // exp(a) for a <= 0 (-inf gives 0, NaN stays NaN) as eh + el, |el| <= ulp(eh).
+  // exp(a) for a <= 0 (-inf gives 0, NaN stays NaN) as eh + el, |el| <= ulp(eh). a is clamped at
+  // kLow, below which e rounds to +0: in float32 at -105, not ExpLimits' -104, so that k <= -151
+  // there and Exp::scale gives +0 without forming the underflowing product (at -104, k = -150,
+  // where the product may round to the smallest subnormal and must be formed).
+  static constexpr T kLow = std::is_same_v<T, float> ? T(-105) : ExpLimits<T>::kLowest;
   static LOGITKIT_INLINE void exp_split(R a, R& eh, R& el) {
     const R one = V::set1(T(1));
-    a = V::max(V::set1(ExpLimits<T>::kLowest), a);  // NaN survives (second operand)
+    a = V::max(V::set1(kLow), a);  // NaN survives (second operand)
     const R k = V::round(V::mul(a, V::set1(ExpConst<T>::kLog2e)));
     R r = V::fma(k, V::set1(-ExpConst<T>::kLn2Hi), a);  // exact (see Exp::exp_minus_j)
     r = V::fma(k, V::set1(-ExpConst<T>::kLn2Lo), r);
@@ -71,8 +75,26 @@ struct SigmoidKernels {
     const R t = V::fma(r2, Exp<V>::poly_q(r, r2), r);  // p(r) = 1 + t, |t| < 0.42
     const R ph = V::add(one, t);
     const R pl = V::sub(t, V::sub(ph, one));  // exact: |t| < 1
-    eh = V::ldexp(ph, k);
-    el = V::ldexp(pl, k);
+    eh = Exp<V>::scale(ph, k);  // +0 without an underflowing product where it rounds to 0 (exp.h)
+    el = Exp<V>::scale(pl, k);
+  }
+
+  // Below kTinyE, e = exp(-|x|) (|x| > 27.7 in float32, 235.7 in float64) is its own log1p and its
+  // own e / (1 + e), to within e relative (2^-40, 2^-340): far below the last bit. The general
+  // formulas form e^2 and e^3 there, which underflow, and on Intel cores each register with an
+  // underflowing product pays a microcode assist (logSigmoid at x = 45: 34 ns an element instead
+  // of 1, avx512): such lanes take e itself, and the general formulas run on kTinyE in them.
+  static constexpr T kTinyE = sizeof(T) == 4 ? T(0x1p-40) : T(0x1p-340);
+  // Whether a lane of e is below kTinyE (or NaN); when one is, fh + fl is eh + el with those lanes
+  // replaced by kTinyE + 0. A register without one (the usual case) pays a compare and a branch.
+  static LOGITKIT_INLINE bool not_tiny(R eh, R el, R& fh, R& fl) {
+    const R tv = V::set1(kTinyE);
+    fh = eh;
+    fl = el;
+    if (__builtin_expect(V::mask_ge(eh, tv) == (1u << N) - 1, 1)) return false;
+    fh = V::max(eh, tv);  // NaN: kTinyE (second operand)
+    fl = V::keep_if_ge(eh, tv, el);
+    return true;
   }
 
   // d = 1 + e (e in [0, 1]) as dh + dl, and 1/d as q ~ 1/dh with the relative residual
@@ -92,13 +114,20 @@ struct SigmoidKernels {
     return V::add(a, V::fma(q, V::fma(nh, rho, nl), ae));
   }
 
+  // e / (1 + e) rounded once (e tiny: eh + el rounded, see kTinyE; NaN stays NaN)
+  static LOGITKIT_INLINE R small_of(R eh, R el) {
+    R fh, fl, q, rho;
+    const bool tiny = not_tiny(eh, el, fh, fl);
+    recip_one_plus(fh, fl, q, rho);
+    const R r = quotient(fh, fl, q, rho);
+    return tiny ? V::select_ge(eh, V::set1(kTinyE), r, V::add(eh, el)) : r;
+  }
+
   // sigmoid(x) and sigmoid(-x): small = sigmoid(-|x|) = e / (1 + e) rounded once from a near-exact
   // value, big = sigmoid(|x|) = 1 - small rounded once (small < 1/2 errs by under 0.6 of its own
   // ulp, at most 0.3 of big's, so big errs by under 0.8 ulp).
   static LOGITKIT_INLINE void sigmoid_pair(R x, R eh, R el, R& s, R& sneg) {
-    R q, rho;
-    recip_one_plus(eh, el, q, rho);
-    const R small = quotient(eh, el, q, rho);
+    const R small = small_of(eh, el);
     const R big = V::sub(V::set1(T(1)), small);
     const R zero = V::set1(T(0));
     s = V::select_ge(x, zero, big, small);     // NaN: small, which is NaN
@@ -108,17 +137,18 @@ struct SigmoidKernels {
   static LOGITKIT_INLINE R neg_abs(R x) { return V::sub(V::set1(T(0)), V::max(x, V::sub(V::set1(T(0)), x))); }
 
   static LOGITKIT_INLINE R sigmoid_of(R x) {
-    R eh, el, q, rho;
+    R eh, el;
     exp_split(neg_abs(x), eh, el);
-    recip_one_plus(eh, el, q, rho);
-    const R small = quotient(eh, el, q, rho);
+    const R small = small_of(eh, el);
     return V::select_ge(x, V::set1(T(0)), V::sub(V::set1(T(1)), small), small);
   }
 
   // log1p(eh + el) for e in [0, 1] (or NaN) as lh + ll, |ll| <= ulp(lh): 2 atanh(u) with
-  // u = e / (2 + e) in [0, 1/3], carried as v = 2u (for a subnormal e, v = e exactly) plus the
-  // division's residual.
-  static LOGITKIT_INLINE void log1p_split(R eh, R el, R& lh, R& ll) {
+  // u = e / (2 + e) in [0, 1/3], carried as v = 2u plus the division's residual; e itself below
+  // kTinyE.
+  static LOGITKIT_INLINE void log1p_split(R e_h, R e_l, R& lh, R& ll) {
+    R eh, el;
+    const bool tiny = not_tiny(e_h, e_l, eh, el);
     const R two = V::set1(T(2));
     const R d = V::add(two, eh);
     const R dl = V::add(V::add(V::sub(two, d), eh), el);  // 2 + e - d (first part exact)
@@ -133,6 +163,11 @@ struct SigmoidKernels {
     const R t = V::fma(V::mul(v, u2), p, vl);  // 2u^3 (1/3 + u^2/5 + ...) + the residual
     lh = V::add(v, t);
     ll = V::sub(t, V::sub(lh, v));  // exact: |t| < |v|
+    if (tiny) {  // lanes below kTinyE (or NaN): log1p(e) = e
+      const R tv = V::set1(kTinyE);
+      ll = V::select_ge(e_h, tv, ll, e_l);
+      lh = V::select_ge(e_h, tv, lh, e_h);
+    }
   }
 
   static LOGITKIT_INLINE R log_sigmoid_of(R x) {
