@@ -1,13 +1,16 @@
 import { binding, type NativeBinding } from './binding.js';
 import type { CrossEntropyOptions, DtypeOptions, FloatArray, HalfInput, IndexArray } from './types.js';
+import { isSmallCrossEntropy, smallCrossEntropy } from './small.js';
 import { floatInput, isHalf, outputFor, paramArray, shapeFor, sharedOutDtype, tensorDims, tensorFields, type Input } from './dtype.js';
 import {
   describe,
   dims,
   formatShape,
   kindOf,
+  lengthOf,
   liveLength,
   optionReadFailed,
+  outMayBeWrittenHere,
   optionsGiven,
   rangeError,
   REDUCTION_CODES,
@@ -110,9 +113,10 @@ export function crossEntropy<T extends FloatArray>(logits: T, target: IndexArray
 export function crossEntropy(logits: HalfInput, target: IndexArray | HalfInput, opts: HalfCrossEntropyOptions & { reduction: 'none' }): Float32Array | Float64Array | Uint16Array;
 export function crossEntropy(logits: HalfInput, target: IndexArray | HalfInput, opts?: HalfCrossEntropyOptions): number;
 export function crossEntropy(logits: unknown, target: unknown, opts?: unknown): number | ArrayBufferView {
-  const { out, args } = prepare(logits, target, opts);
-  const result = binding.crossEntropy(...args);
-  return out ?? (result as number);
+  const p = prepare(logits, target, opts);
+  if (p.done) return p.out ?? p.loss;
+  const result = binding.crossEntropy(p.logits, p.target, p.outer, p.classes, p.inner, p.ignoreIndex, p.smoothing, p.weight, p.reduction, p.outView, p.grad, p.logitsCode, p.targetCode, p.outCode);
+  return p.out ?? (result as number);
 }
 
 /** The options of the half-precision and Tensor forms (weights stay Float32Array). */
@@ -138,15 +142,62 @@ export function crossEntropyAsync<T extends FloatArray>(logits: T, target: Index
 export function crossEntropyAsync(logits: HalfInput, target: IndexArray | HalfInput, opts: HalfCrossEntropyOptions & { reduction: 'none' }): Promise<Float32Array | Float64Array | Uint16Array>;
 export function crossEntropyAsync(logits: HalfInput, target: IndexArray | HalfInput, opts?: HalfCrossEntropyOptions): Promise<number>;
 export async function crossEntropyAsync(logits: unknown, target: unknown, opts?: unknown): Promise<number | ArrayBufferView> {
-  const { out, args } = prepare(logits, target, opts);
-  const result = await binding.crossEntropyAsync(...args);
-  return out ?? (result as number);
+  const p = prepare(logits, target, opts);
+  // (a small call is done at once, as the sync one: the same result; no thread is worth its hop)
+  if (p.done) return p.out ?? p.loss;
+  const result = await binding.crossEntropyAsync(p.logits, p.target, p.outer, p.classes, p.inner, p.ignoreIndex, p.smoothing, p.weight, p.reduction, p.outView, p.grad, p.logitsCode, p.targetCode, p.outCode);
+  return p.out ?? (result as number);
 }
 
-type CrossEntropyArgs = Parameters<NativeBinding['crossEntropy']>;
+type Args = Parameters<NativeBinding['crossEntropy']>;
+
+/**
+ * The addon's arguments as named fields (V8 removes this object when prepare() is inlined; an
+ * argument array and its spread cost more than a small call's work), what the caller gets (`out`,
+ * for 'none'), and whether the call is already done: a small one is computed here in JavaScript
+ * (lib/small.ts, smallCrossEntropy), its result in `loss`.
+ */
+interface Prepared {
+  logits: Args[0];
+  target: Args[1];
+  outer: number;
+  classes: number;
+  inner: number;
+  ignoreIndex: number | bigint;
+  smoothing: number;
+  weight: FloatArray | null;
+  reduction: number;
+  outView: Args[9];
+  grad: Args[10];
+  logitsCode: number;
+  targetCode: number;
+  outCode: number;
+  out: ArrayBufferView | null;
+  done: boolean;
+  loss: number;
+}
+
+/**
+ * Whether JavaScript can write a small call's outputs: the inputs still have the lengths they were
+ * checked with, and every overlap the addon refuses is judged here in its order (the addon's
+ * RangeError, thrown by outMayBeWrittenHere) or left to the addon when JavaScript cannot tell.
+ */
+function smallMayRun(x: ArrayBufferView, length: number, t: ArrayBufferView, tLength: number, w: FloatArray | null, out: ArrayBufferView | null, g: ArrayBufferView | null): boolean {
+  if (lengthOf(x) !== length || lengthOf(t) !== tLength) return false;
+  if (out) {
+    if (!outMayBeWrittenHere(out, x, 'out', 'logits', false) || !outMayBeWrittenHere(out, t, 'out', 'target', false)) return false;
+    if (w && !outMayBeWrittenHere(out, w, 'out', 'weight', false)) return false;
+  }
+  if (g) {
+    if (!outMayBeWrittenHere(g, x, 'grad', 'logits', true) || !outMayBeWrittenHere(g, t, 'grad', 'target', false)) return false;
+    if (w && !outMayBeWrittenHere(g, w, 'grad', 'weight', false)) return false;
+    if (out && !outMayBeWrittenHere(g, out, 'grad', 'out', false)) return false;
+  }
+  return true;
+}
 
 /** Validates and normalises the arguments of crossEntropy and crossEntropyAsync. */
-function prepare(logitsIn: unknown, targetIn: unknown, opts: unknown): { out: ArrayBufferView | null; args: CrossEntropyArgs } {
+function prepare(logitsIn: unknown, targetIn: unknown, opts: unknown): Prepared {
   const o = readCrossEntropyOptions(opts);
   const input = floatInput('logits', logitsIn, o.dtype);
   const logits = input.data;
@@ -207,8 +258,23 @@ function prepare(logitsIn: unknown, targetIn: unknown, opts: unknown): { out: Ar
     throw typeError('out', "undefined unless reduction is 'none'", o.out);
   }
   const outCode = out ? out.code : grad ? grad.code : 0;
+  const code = REDUCTION_CODES[reduction];
+  const outView = out ? out.view : null;
+  const gradView = grad ? grad.view : null;
+  let done = false;
+  let loss = 0;
+  // (half logits too, when the results are float32 or float64: the float32 call's result on the
+  // decoded values, as the kernels give it)
+  if (outCode === 0 && isSmallCrossEntropy(length) && smallMayRun(logits, length, target, isProb ? length : rows, weight, outView, gradView)) {
+    const v = smallCrossEntropy(logits, input.code, d.outer, d.classes, d.inner, isProb ? null : (target as IndexArray), isProb ? (target as FloatArray | Uint16Array) : null, tgt.code, ignoreIndex, smoothing, weight, code, outView as FloatArray | null, gradView as FloatArray | null);
+    // (undefined: a class index out of range, for the addon's RangeError)
+    if (v !== undefined) {
+      done = true;
+      loss = v;
+    }
+  }
   return {
-    out: out ? out.result : null,
-    args: [logits, target, d.outer, d.classes, d.inner, ignoreIndex, smoothing, weight, REDUCTION_CODES[reduction], out ? out.view : null, grad ? grad.view : null, input.code, tgt.code, outCode],
+    logits, target, outer: d.outer, classes: d.classes, inner: d.inner, ignoreIndex, smoothing, weight, reduction: code,
+    outView, grad: gradView, logitsCode: input.code, targetCode: tgt.code, outCode, out: out ? out.result : null, done, loss,
   };
 }

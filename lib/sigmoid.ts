@@ -1,5 +1,5 @@
 import { binding, type NativeBinding } from './binding.js';
-import { isSmallSigmoid, smallSigmoid } from './small.js';
+import { isSmallBce, isSmallSigmoid, smallBce, smallSigmoid } from './small.js';
 import type { BceOptions, DtypeOptions, FloatArray, HalfInput, SigmoidOptions } from './types.js';
 import { floatInput, outputFor, paramArray, shapeFor, sharedOutDtype } from './dtype.js';
 import {
@@ -7,8 +7,10 @@ import {
   dims,
   jsPathMayRun,
   kindOf,
+  lengthOf,
   liveLength,
   optionReadFailed,
+  outMayBeWrittenHere,
   optionsGiven,
   rangeError,
   REDUCTION_CODES,
@@ -125,8 +127,45 @@ export async function logSigmoidAsync(x: unknown, opts?: unknown): Promise<Array
 
 type BceArgs = Parameters<NativeBinding['bce']>;
 
+/**
+ * The addon's arguments as named fields (see crossEntropy's Prepared), what the caller gets (`out`,
+ * for 'none'), and whether the call is already done in JavaScript (lib/small.ts, smallBce), its
+ * result in `loss`.
+ */
+interface PreparedBce {
+  logits: BceArgs[0];
+  target: BceArgs[1];
+  classes: number;
+  posWeight: FloatArray | null;
+  weight: FloatArray | null;
+  reduction: number;
+  outView: BceArgs[6];
+  grad: BceArgs[7];
+  xCode: number;
+  outCode: number;
+  out: ArrayBufferView | null;
+  done: boolean;
+  loss: number;
+}
+
+/**
+ * Whether JavaScript can write a small BCE call's outputs: the inputs still have their checked
+ * lengths, and every overlap the addon refuses is judged here in its order (its RangeError) or
+ * left to the addon when JavaScript cannot tell.
+ */
+function smallBceMayRun(x: ArrayBufferView, length: number, t: ArrayBufferView, pw: FloatArray | null, w: FloatArray | null, out: ArrayBufferView | null, g: ArrayBufferView | null): boolean {
+  if (lengthOf(x) !== length || lengthOf(t) !== length) return false;
+  for (const [o, name] of [[out, 'out'], [g, 'grad']] as const) {
+    if (!o) continue;
+    if (!outMayBeWrittenHere(o, x, name, 'logits', true) || !outMayBeWrittenHere(o, t, name, 'target', false)) return false;
+    if (pw && !outMayBeWrittenHere(o, pw, name, 'posWeight', false)) return false;
+    if (w && !outMayBeWrittenHere(o, w, name, 'weight', false)) return false;
+  }
+  return !(out && g) || outMayBeWrittenHere(g, out, 'grad', 'out', false);
+}
+
 /** Validates and normalises the arguments of binaryCrossEntropyWithLogits and its async twin. */
-function prepareBce(logitsIn: unknown, targetIn: unknown, opts: unknown): { out: ArrayBufferView | null; args: BceArgs } {
+function prepareBce(logitsIn: unknown, targetIn: unknown, opts: unknown): PreparedBce {
   const o = readBceOptions(opts);
   const input = floatInput('logits', logitsIn, o.dtype);
   const logits = input.data;
@@ -168,10 +207,20 @@ function prepareBce(logitsIn: unknown, targetIn: unknown, opts: unknown): { out:
     throw typeError('out', "undefined unless reduction is 'none'", o.out);
   }
   const outCode = out ? out.code : grad ? grad.code : 0;
-  return {
-    out: out ? out.result : null,
-    args: [logits, target, classes, posWeight, weight, REDUCTION_CODES[reduction], out ? out.view : null, grad ? grad.view : null, input.code, outCode],
-  };
+  const code = REDUCTION_CODES[reduction];
+  const outView = out ? out.view : null;
+  const gradView = grad ? grad.view : null;
+  let done = false;
+  let loss = 0;
+  if (outCode === 0 && isSmallBce(length) && smallBceMayRun(logits, length, target, posWeight, weight, outView, gradView)) {
+    const v = smallBce(logits, target, input.code, classes, posWeight, weight, code, outView as FloatArray | null, gradView as FloatArray | null);
+    // (undefined: a target outside [0, 1], for the addon's RangeError)
+    if (v !== undefined) {
+      done = true;
+      loss = v;
+    }
+  }
+  return { logits, target, classes, posWeight, weight, reduction: code, outView, grad: gradView, xCode: input.code, outCode, out: out ? out.result : null, done, loss };
 }
 
 /**
@@ -188,9 +237,10 @@ export function binaryCrossEntropyWithLogits<T extends FloatArray>(logits: T, ta
 export function binaryCrossEntropyWithLogits(logits: HalfInput, target: HalfInput, opts: HalfBceOptions & { reduction: 'none' }): Float32Array | Float64Array | Uint16Array;
 export function binaryCrossEntropyWithLogits(logits: HalfInput, target: HalfInput, opts?: HalfBceOptions): number;
 export function binaryCrossEntropyWithLogits(logits: unknown, target: unknown, opts?: unknown): number | ArrayBufferView {
-  const { out, args } = prepareBce(logits, target, opts);
-  const result = binding.bce(...args);
-  return out ?? (result as number);
+  const p = prepareBce(logits, target, opts);
+  if (p.done) return p.out ?? p.loss;
+  const result = binding.bce(p.logits, p.target, p.classes, p.posWeight, p.weight, p.reduction, p.outView, p.grad, p.xCode, p.outCode);
+  return p.out ?? (result as number);
 }
 
 /** {@link binaryCrossEntropyWithLogits} computed off the JavaScript thread, as a Promise; argument errors reject it. */
@@ -199,9 +249,11 @@ export function binaryCrossEntropyWithLogitsAsync<T extends FloatArray>(logits: 
 export function binaryCrossEntropyWithLogitsAsync(logits: HalfInput, target: HalfInput, opts: HalfBceOptions & { reduction: 'none' }): Promise<Float32Array | Float64Array | Uint16Array>;
 export function binaryCrossEntropyWithLogitsAsync(logits: HalfInput, target: HalfInput, opts?: HalfBceOptions): Promise<number>;
 export async function binaryCrossEntropyWithLogitsAsync(logits: unknown, target: unknown, opts?: unknown): Promise<number | ArrayBufferView> {
-  const { out, args } = prepareBce(logits, target, opts);
-  const result = await binding.bceAsync(...args);
-  return out ?? (result as number);
+  const p = prepareBce(logits, target, opts);
+  // (a small call is done at once, as the sync one)
+  if (p.done) return p.out ?? p.loss;
+  const result = await binding.bceAsync(p.logits, p.target, p.classes, p.posWeight, p.weight, p.reduction, p.outView, p.grad, p.xCode, p.outCode);
+  return p.out ?? (result as number);
 }
 
 /** The options of the half-precision and Tensor forms (weights stay Float32Array). */

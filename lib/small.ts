@@ -58,6 +58,30 @@ export function isSmallArgmax(length: number): boolean {
  */
 export const SIGMOID_SMALL_ELEMENTS = 4;
 
+/**
+ * crossEntropy calls of at most this many logits are computed in JavaScript (smallCrossEntropy).
+ * The addon's entry costs ~0.6-1 µs for a loss (its argument checks, the target conversion, the
+ * loss array and its compensated sum: the sweep of docs/benchmark.md), where JavaScript does a
+ * logit in a few nanoseconds; measured crossover: see the constant's commit and docs/benchmark.md.
+ */
+export const CE_SMALL_ELEMENTS = 64;
+
+/** Whether a crossEntropy call of `length` logits (all of one row or many) takes the JavaScript path. */
+export function isSmallCrossEntropy(length: number): boolean {
+  return enabled && length > 0 && length <= CE_SMALL_ELEMENTS;
+}
+
+/**
+ * binaryCrossEntropyWithLogits calls of at most this many elements are computed in JavaScript
+ * (smallBce), for the reason of CE_SMALL_ELEMENTS.
+ */
+export const BCE_SMALL_ELEMENTS = 64;
+
+/** Whether a binaryCrossEntropyWithLogits call of `length` elements takes the JavaScript path. */
+export function isSmallBce(length: number): boolean {
+  return enabled && length > 0 && length <= BCE_SMALL_ELEMENTS;
+}
+
 /** Whether a sigmoid or logSigmoid call of `length` elements takes the JavaScript path. */
 export function isSmallSigmoid(length: number): boolean {
   return enabled && length <= SIGMOID_SMALL_ELEMENTS;
@@ -274,4 +298,295 @@ function expNonPositive(q: number): number {
   const t = POW2_J64[j];
   const p = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720)))));
   return (t + t * p) * POW2_NEG[(j - k) >> 6];
+}
+
+// crossEntropy's scratch (a call has at most CE_SMALL_ELEMENTS logits, so as many rows): one row's
+// logits, its terms exp(x - max) and probability targets; every row's class (-1: ignored) and loss
+const ceVals = new Float64Array(CE_SMALL_ELEMENTS);
+const ceTerms = new Float64Array(CE_SMALL_ELEMENTS);
+const ceProbs = new Float64Array(CE_SMALL_ELEMENTS);
+const ceTargets = new Int32Array(CE_SMALL_ELEMENTS);
+const ceLosses = new Float64Array(CE_SMALL_ELEMENTS);
+
+// bfloat16 bits widened through a float32 (a 16-bit shift, as the kernels do it)
+const widenBits = new Uint32Array(1);
+const widened = new Float32Array(widenBits.buffer);
+
+/** The value of half-precision bits h: code 1 float16, 2 bfloat16 (DTYPE_CODES); NaN for any NaN. */
+function halfValue(h: number, code: number): number {
+  if (code === 2) {
+    widenBits[0] = h << 16;
+    return widened[0];
+  }
+  const e = (h >> 10) & 31;
+  const m = h & 1023;
+  const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * 2 ** (e - 25);
+  return h & 0x8000 ? -v : v;
+}
+
+/** The sum of a[0..n) (Neumaier's compensation; an infinite or NaN total as the plain sum gives it). */
+function compensatedSum(a: Float64Array, n: number): number {
+  let s = 0;
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    const t = s + v;
+    e += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
+    s = t;
+  }
+  return Number.isFinite(s) ? s + e : s;
+}
+
+/**
+ * crossEntropy of outer x C x inner logits (class axis in the middle; 1 <= length <=
+ * CE_SMALL_ELEMENTS) in binary64, with the formulas of the kernels' ce_row_loss
+ * (native/kernels/cross_entropy_row.h): m = the row maximum, s = sum exp(x - m) kept as 1 + rest
+ * (the maximum's own term is exactly 1) so that L = log s = log1p(rest) keeps its digits for a loss
+ * near 0, x - m carried exactly into exp (TwoSum), and every part of the loss a sum of non-negative
+ * terms. Half-precision logits and probabilities (xCode, probCode: 1 float16, 2 bfloat16) are
+ * decoded as they are read, so that a half call gives the float32 call's result on the decoded
+ * values, as the kernels do. reduction: 0 'none' (losses into out), 1 'sum', 2 'mean'. grad (may
+ * be x itself, not for half logits) receives d loss / d logits. Special values as the kernels give
+ * them (test/small.test.ts compares).
+ *
+ * Returns the loss ('none': 0), or undefined, having written nothing, when a class index is out of
+ * range: the addon then throws its RangeError for it. The caller has checked everything else,
+ * overlaps included.
+ */
+export function smallCrossEntropy(
+  x: FloatArray | Uint16Array,
+  xCode: number,
+  outer: number,
+  C: number,
+  inner: number,
+  target: ArrayLike<number | bigint> | null,
+  prob: FloatArray | Uint16Array | null,
+  probCode: number,
+  ignoreIndex: number | bigint,
+  eps: number,
+  weight: FloatArray | null,
+  reduction: number,
+  out: FloatArray | null,
+  grad: FloatArray | null,
+): number | undefined {
+  const rows = outer * inner;
+  const tg = ceTargets;
+  // class indices, each read once, all checked before anything is written
+  let denom = rows;
+  if (target) {
+    const big = typeof target[0] === 'bigint';
+    const ignBig = big ? BigInt(ignoreIndex) : 0n;
+    const ignNum = Number(ignoreIndex);
+    let kept = 0;
+    for (let r = 0; r < rows; r++) {
+      const tv = target[r];
+      if (big ? tv === ignBig : tv === ignNum) {
+        tg[r] = -1;
+        continue;
+      }
+      const v = Number(tv);
+      if (!(v >= 0 && v < C)) return undefined;
+      tg[r] = v;
+      ceLosses[r] = weight ? weight[v] : 1;
+      kept++;
+    }
+    if (weight) {
+      // the summed weight of the kept targets (ceLosses is free until the losses are written)
+      let n = 0;
+      for (let r = 0; r < rows; r++) if (tg[r] >= 0) ceLosses[n++] = ceLosses[r];
+      denom = compensatedSum(ceLosses, n);
+    } else {
+      denom = kept;
+    }
+  }
+  let W = C;
+  if (weight) {
+    for (let c = 0; c < C; c++) ceTerms[c] = weight[c];
+    W = compensatedSum(ceTerms, C);
+  }
+  const gs = reduction === 2 ? 1 / denom : 1;
+  const epsC = eps / C;
+  const beta = gs * epsC;
+  const gamma = target ? 0 : gs * (1 - eps);
+  const rowStride = C * inner;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const r = o * inner + i;
+      const base = o * rowStride + i;
+      const t = target ? tg[r] : 0;
+      if (t < 0) {
+        ceLosses[r] = 0;
+        if (grad) for (let c = 0, k = base; c < C; c++, k += inner) grad[k] = 0;
+        continue;
+      }
+      // the row read once, its first maximum and whether a NaN is present
+      let m = -Infinity;
+      let at = -1;
+      let nan = false;
+      for (let c = 0, k = base; c < C; c++, k += inner) {
+        const v = xCode ? halfValue(x[k], xCode) : x[k];
+        ceVals[c] = v;
+        if (prob) ceProbs[c] = probCode ? halfValue(prob[k], probCode) : prob[k];
+        if (v > m) {
+          m = v;
+          at = c;
+        } else if (v !== v) nan = true;
+      }
+      if (nan || m === Infinity || at < 0) {
+        // a NaN or +Infinity, or only -Infinity: NaN loss and gradient, as in the kernels
+        ceLosses[r] = NaN;
+        if (grad) for (let c = 0, k = base; c < C; c++, k += inner) grad[k] = NaN;
+        continue;
+      }
+      // rest = the sum of every other term exp(x - m), x - m by TwoSum, compensated (Neumaier)
+      let rest = 0;
+      let restErr = 0;
+      for (let c = 0; c < C; c++) {
+        if (c === at) {
+          ceTerms[c] = 1;
+          continue;
+        }
+        const v = ceVals[c];
+        const q = v - m;
+        let e = 0;
+        if (q >= -746) {
+          const bb = q - v;
+          e = expNonPositive(q) * (1 + ((v - (q - bb)) + (-m - bb)));
+        } // (else v = -Infinity or far below m: a 0 term)
+        ceTerms[c] = e;
+        const s = rest + e;
+        restErr += rest >= e ? rest - s + e : e - s + rest;
+        rest = s;
+      }
+      const rh = rest + restErr;
+      const rl = restErr - (rh - rest);
+      const sh = 1 + rh;
+      const bb = sh - 1;
+      const sl = (1 - (sh - bb)) + (rh - bb) + rl;
+      const L = Math.log1p(rh) + rl / sh;
+      const s = sh + sl;
+      let loss: number;
+      let A = 0; // the gradient's factor of p_c
+      if (target) {
+        const wt = weight ? weight[t] : 1;
+        loss = eps < 1 ? (1 - eps) * wt * ((m - ceVals[t]) + L) : 0;
+        if (eps > 0) {
+          let d0 = 0;
+          for (let c = 0; c < C; c++) d0 += (weight ? weight[c] : 1) * (m - ceVals[c]);
+          loss += (eps * (W * L + d0)) / C;
+        }
+        A = gs * ((1 - eps) * wt + epsC * W);
+      } else {
+        let a1 = 0;
+        let d1 = 0;
+        let a0 = 0;
+        let d0 = 0;
+        for (let c = 0; c < C; c++) {
+          const w = weight ? weight[c] : 1;
+          const wq = w * ceProbs[c];
+          const diff = m - ceVals[c];
+          a1 += wq;
+          d1 += wq * diff;
+          a0 += w;
+          d0 += w * diff;
+        }
+        let Ar = eps < 1 ? (1 - eps) * a1 : 0;
+        let D = eps < 1 ? (1 - eps) * d1 : 0;
+        if (eps > 0) {
+          Ar += (eps * a0) / C;
+          D += (eps * d0) / C;
+        }
+        loss = Ar * L + D;
+        A = gs * Ar;
+      }
+      ceLosses[r] = loss;
+      if (!grad) continue;
+      // g_c = A p_c - w_c (beta + gamma q_c), p_c = term / (sh + sl) rounded once and corrected
+      const inv = 1 / sh;
+      const corr = sl * inv;
+      for (let c = 0, k = base; c < C; c++, k += inner) {
+        let p = ceTerms[c] * inv;
+        p -= p * corr;
+        const w = weight ? weight[c] : 1;
+        grad[k] = A * p - w * (prob ? beta + gamma * ceProbs[c] : beta);
+      }
+      if (target) {
+        // the one-hot part at t from (s - e_t) / s, which keeps its digits when p_t is near 1
+        const et = ceTerms[t];
+        const wt = weight ? weight[t] : 1;
+        const oneMinusPt = ((sh - et) + sl) / s;
+        grad[base + t * inner] = gs * (-(1 - eps) * wt * oneMinusPt + epsC * (W * (et / s) - wt));
+      }
+    }
+  }
+  if (reduction === 0) {
+    for (let r = 0; r < rows; r++) (out as FloatArray)[r] = ceLosses[r];
+    return 0;
+  }
+  const total = compensatedSum(ceLosses, rows);
+  return reduction === 1 ? total : total / denom;
+}
+
+// smallBce's per-element losses (a call has at most BCE_SMALL_ELEMENTS)
+const bceLosses = new Float64Array(BCE_SMALL_ELEMENTS);
+
+/**
+ * binaryCrossEntropyWithLogits of n = x.length elements (1 <= n <= BCE_SMALL_ELEMENTS) in rows of
+ * C, in binary64, with the kernels' formula (native/kernels/sigmoid.h, bce_register): with
+ * c = pw y and b = 1 - y, the loss w ((c + b) log1p(e) + (x >= 0 ? b x : -c x)), e = exp(-|x|)
+ * (expNonPositive):
+ * every term >= 0, nothing cancels (x = -20, y = 0 keeps its 2.06e-9); a zero factor drops its |x|
+ * term, which may be infinite. The gradient w gscale (b sigmoid(x) - c sigmoid(-x)). Half-precision
+ * logits and targets (code 1 float16, 2 bfloat16) are decoded as they are read. weight: per class
+ * (length C) or per element; posWeight per class. reduction: 0 'none' (losses into out), 1 'sum',
+ * 2 'mean' (over the n elements). grad and out may be x itself.
+ *
+ * Returns the loss ('none': 0), or undefined, having written nothing, when a target is outside
+ * [0, 1] (NaN included): the addon then throws its RangeError. The caller has checked the rest.
+ */
+export function smallBce(
+  x: FloatArray | Uint16Array,
+  y: FloatArray | Uint16Array,
+  code: number,
+  C: number,
+  posWeight: FloatArray | null,
+  weight: FloatArray | null,
+  reduction: number,
+  out: FloatArray | null,
+  grad: FloatArray | null,
+): number | undefined {
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const t = code ? halfValue(y[i], code) : y[i];
+    if (!(t >= 0 && t <= 1)) return undefined;
+  }
+  const perClass = weight !== null && weight.length === C;
+  const gs = reduction === 2 ? 1 / n : 1;
+  for (let i = 0; i < n; i++) {
+    // each input read once (x, y may be the outputs' memory)
+    const v = code ? halfValue(x[i], code) : x[i];
+    const t = code ? halfValue(y[i], code) : y[i];
+    const a = v > 0 ? -v : v; // -|x| (NaN stays NaN)
+    // (the inline exponential, about 1 ulp: a call of Math.exp was half of a small call's time)
+    const e = a >= -746 ? expNonPositive(a) : a < -746 ? 0 : NaN;
+    const cls = i % C;
+    const c = (posWeight ? posWeight[cls] : 1) * t;
+    const b = 1 - t;
+    const sel = v >= 0 ? b : c;
+    const w = weight ? weight[perClass ? cls : i] : 1;
+    bceLosses[i] = w * ((c + b) * Math.log1p(e) + (sel > 0 ? sel * -a : 0));
+    if (grad) {
+      const small = e / (1 + e); // sigmoid(-|x|)
+      const big = 1 - small;
+      const s = v >= 0 ? big : small;
+      const sneg = v >= 0 ? small : big;
+      grad[i] = w * gs * (b * s - c * sneg);
+    }
+  }
+  if (reduction === 0) {
+    for (let i = 0; i < n; i++) (out as FloatArray)[i] = bceLosses[i];
+    return 0;
+  }
+  const total = compensatedSum(bceLosses, n);
+  return reduction === 1 ? total : total / n;
 }
