@@ -7,7 +7,9 @@
 //   apart, so the log-sum-exp is log1p(rest); x - max is carried as an unevaluated sum (TwoSum),
 //   as is its quotient by the temperature, so that exp() sees its argument to within 2^-104;
 // - argmax of up to ARGMAX_SMALL_ELEMENTS (64): a compare per element, the kernels' indices;
-// - sigmoid and logSigmoid of up to SIGMOID_SMALL_ELEMENTS (4), within the kernels' 2 ulp.
+// - sigmoid and logSigmoid of up to SIGMOID_SMALL_ELEMENTS (4), within the kernels' 2 ulp;
+// - crossEntropy of up to CE_SMALL_ELEMENTS (64) logits and binaryCrossEntropyWithLogits of up to
+//   BCE_SMALL_ELEMENTS (64) elements, every option, with the kernels' formulas in binary64.
 //
 // LOGITKIT_SMALL_CALLS=native (read at load) sends every call to the addon instead, as the test
 // suite does on each SIMD path so that the native kernels stay tested on small rows too.
